@@ -1,0 +1,34 @@
+# The two commands a newcomer needs:  `make run`  and  `make test`.
+# Both create .venv and install flashguard into it on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml setup.py
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+run: setup
+	$(BIN)/flashguard data lobster-check \
+	  ../shared/data/lobster/AMZN_2012-06-21_34200000_57600000_message_1.csv \
+	  ../shared/data/lobster/AMZN_2012-06-21_34200000_57600000_orderbook_1.csv
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q -n 2
+	$(PY) bench/matching.py --quick
+
+bench: setup
+	$(PY) bench/matching.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

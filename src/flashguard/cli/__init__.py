@@ -1,0 +1,20 @@
+"""The `flashguard` command. Each group of subcommands lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from flashguard.cli.data import app as data_app
+
+app = typer.Typer(
+    name="flashguard",
+    help="flashguard: trade through a flash crash, and the market laboratory that proves it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_app, name="data", help="Recorded market data (LOBSTER).")
+
+
+def main() -> None:
+    app()

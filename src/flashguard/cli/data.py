@@ -1,0 +1,7 @@
+"""`flashguard data ...`: recorded market data."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,1 @@
+"""The small core both halves share: clocks, the event loop, instruments, orders, events."""

@@ -1,0 +1,224 @@
+"""Every event flashguard knows, defined in one place.
+
+Events are immutable msgspec Structs: cheap to create, and they serialise for the journal
+with their `type` tag. Prices are integer ticks, quantities integer lots, times integer
+nanoseconds. Requests (what a participant asks a venue) are events too: every input is
+journaled, not only every decision.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True, gc=False, tag_field="type"):
+    t_ns: int
+
+
+# --- requests to a venue -------------------------------------------------------------------
+
+
+class NewOrder(Event, frozen=True, gc=False, tag="new_order"):
+    venue: str
+    instrument: str
+    order_id: int
+    client_order_id: str
+    owner: int
+    side: int  # Side
+    order_type: int  # OrderType
+    tif: int  # TimeInForce
+    price: int  # ticks; ignored for market orders
+    qty: int  # lots
+
+
+class CancelOrder(Event, frozen=True, gc=False, tag="cancel_order"):
+    venue: str
+    instrument: str
+    order_id: int
+    owner: int
+
+
+class ModifyOrder(Event, frozen=True, gc=False, tag="modify_order"):
+    """Set a resting order's price and open quantity. A size decrease at the same price keeps
+    time priority; a price change or a size increase loses it."""
+
+    venue: str
+    instrument: str
+    order_id: int
+    owner: int
+    price: int
+    qty: int
+
+
+# --- execution reports and prints ----------------------------------------------------------
+
+
+class OrderAccepted(Event, frozen=True, gc=False, tag="order_accepted"):
+    venue: str
+    instrument: str
+    order_id: int
+    client_order_id: str
+    owner: int
+    side: int
+    order_type: int
+    tif: int
+    price: int
+    qty: int
+
+
+class OrderRejected(Event, frozen=True, gc=False, tag="order_rejected"):
+    """A venue's rejection (reason), or a risk layer's (layer and rule set)."""
+
+    venue: str
+    instrument: str
+    order_id: int
+    client_order_id: str
+    owner: int
+    reason: str
+    layer: str = ""
+    rule: str = ""
+
+
+class OrderModified(Event, frozen=True, gc=False, tag="order_modified"):
+    venue: str
+    instrument: str
+    order_id: int
+    owner: int
+    price: int
+    qty: int
+    priority_kept: bool
+
+
+class RequestRejected(Event, frozen=True, gc=False, tag="request_rejected"):
+    """A cancel or modify the venue could not apply (unknown order, not the owner, ...)."""
+
+    venue: str
+    instrument: str
+    order_id: int
+    owner: int
+    request: str  # "cancel" | "modify"
+    reason: str
+
+
+class OrderFilled(Event, frozen=True, gc=False, tag="fill"):
+    venue: str
+    instrument: str
+    order_id: int
+    client_order_id: str
+    owner: int
+    side: int
+    price: int
+    qty: int
+    leaves_qty: int
+    maker: bool
+    trade_id: int
+    fee: int = 0  # in fee units of the venue (hundredths of a tick per lot); 0 in the bare engine
+
+
+class OrderCancelled(Event, frozen=True, gc=False, tag="order_cancelled"):
+    venue: str
+    instrument: str
+    order_id: int
+    client_order_id: str
+    owner: int
+    cancelled_qty: int
+    reason: str
+
+
+class OrderExpired(Event, frozen=True, gc=False, tag="order_expired"):
+    venue: str
+    instrument: str
+    order_id: int
+    client_order_id: str
+    owner: int
+    expired_qty: int
+
+
+class Trade(Event, frozen=True, gc=False, tag="trade"):
+    venue: str
+    instrument: str
+    trade_id: int
+    price: int
+    qty: int
+    aggressor: int  # Side of the taker
+    maker_order_id: int
+    taker_order_id: int
+
+
+# --- venue state and market data -----------------------------------------------------------
+
+
+class VenueStatus(Event, frozen=True, gc=False, tag="venue_status"):
+    """status: open | limit_state | paused | halted | auction | closed."""
+
+    venue: str
+    instrument: str
+    status: str
+    reason: str
+
+
+class Quote(Event, frozen=True, gc=False, tag="quote"):
+    """Top of book as a venue (or the consolidated feed, venue "ALL") published it."""
+
+    venue: str
+    instrument: str
+    bid: int
+    bid_qty: int
+    ask: int
+    ask_qty: int
+
+
+# --- risk decisions ------------------------------------------------------------------------
+
+
+class RiskAction(Event, frozen=True, gc=False, tag="risk_action"):
+    """A risk decision: layer (L1..L4), rule, the measured value, the limit, and the action."""
+
+    layer: str
+    rule: str
+    value: float
+    limit: float
+    action: str
+    strategy: str = ""
+    detail: str = ""
+
+
+class KillSwitch(Event, frozen=True, gc=False, tag="kill_switch"):
+    engaged: bool
+    by: str
+    reason: str
+
+
+AnyEvent = Union[
+    NewOrder,
+    CancelOrder,
+    ModifyOrder,
+    OrderAccepted,
+    OrderRejected,
+    OrderModified,
+    RequestRejected,
+    OrderFilled,
+    OrderCancelled,
+    OrderExpired,
+    Trade,
+    VenueStatus,
+    Quote,
+    RiskAction,
+    KillSwitch,
+]
+
+TERMINAL_EVENTS = (OrderRejected, OrderCancelled, OrderExpired)
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(AnyEvent)
+
+
+def encode(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode(data: bytes) -> Event:
+    result: Event = _decoder.decode(data)
+    return result

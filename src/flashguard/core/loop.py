@@ -1,0 +1,80 @@
+"""The discrete-event loop: one owner of time.
+
+Callbacks are scheduled at an absolute time; ties are broken by insertion order, so a run is
+deterministic. The same loop runs live on a WallClock (it sleeps until each due time) and in
+simulation on a SimClock (it jumps), so components are written once for both.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from typing import Protocol
+
+from flashguard.core.clock import SimClock, WallClock
+
+
+class _AdvancingClock(Protocol):
+    def now_ns(self) -> int: ...
+
+    def advance_to(self, t_ns: int) -> None: ...
+
+
+Callback = Callable[[], None]
+
+
+class EventLoop:
+    __slots__ = ("clock", "_heap", "_seq", "_stopped", "processed")
+
+    def __init__(self, clock: SimClock | WallClock | _AdvancingClock | None = None) -> None:
+        self.clock: _AdvancingClock = clock if clock is not None else SimClock()
+        self._heap: list[tuple[int, int, Callback]] = []
+        self._seq = 0
+        self._stopped = False
+        self.processed = 0
+
+    def now_ns(self) -> int:
+        return self.clock.now_ns()
+
+    def call_at(self, t_ns: int, callback: Callback) -> None:
+        """Run callback at t_ns (not before now: a past time runs at the current time)."""
+        now = self.clock.now_ns()
+        if t_ns < now:
+            t_ns = now
+        self._seq += 1
+        heapq.heappush(self._heap, (t_ns, self._seq, callback))
+
+    def call_later(self, delay_ns: int, callback: Callback) -> None:
+        if delay_ns < 0:
+            raise ValueError(f"delay_ns must be >= 0, got {delay_ns}")
+        self.call_at(self.clock.now_ns() + delay_ns, callback)
+
+    def pending(self) -> int:
+        return len(self._heap)
+
+    def next_time(self) -> int | None:
+        return self._heap[0][0] if self._heap else None
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def run(self, until_ns: int | None = None) -> int:
+        """Process callbacks in (time, insertion) order until the queue is empty, stop() is
+        called, or the next callback is later than until_ns. Returns callbacks processed."""
+        self._stopped = False
+        heap = self._heap
+        advance = self.clock.advance_to
+        pop = heapq.heappop
+        n = 0
+        while heap and not self._stopped:
+            t_ns = heap[0][0]
+            if until_ns is not None and t_ns > until_ns:
+                break
+            _, _, callback = pop(heap)
+            advance(t_ns)
+            callback()
+            n += 1
+        if until_ns is not None and not self._stopped and self.clock.now_ns() < until_ns:
+            advance(until_ns)
+        self.processed += n
+        return n

@@ -1,0 +1,1 @@
+"""The market laboratory: venues, protections, agents and scenarios."""
