@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flashguard.cli.data import app as data_app
+from flashguard.cli.risk import app as risk_app
 
 app = typer.Typer(
     name="flashguard",
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data", help="Recorded market data (LOBSTER).")
+app.add_typer(risk_app, name="risk", help="The risk-parameter matrix.")
 
 
 def main() -> None:

@@ -114,7 +114,6 @@ class OrderFilled(Event, frozen=True, gc=False, tag="fill"):
     leaves_qty: int
     maker: bool
     trade_id: int
-    fee: int = 0  # in fee units of the venue (hundredths of a tick per lot); 0 in the bare engine
 
 
 class OrderCancelled(Event, frozen=True, gc=False, tag="order_cancelled"):

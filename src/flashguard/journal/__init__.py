@@ -1,0 +1,1 @@
+"""The event store: every input and decision, in order, durable."""

@@ -1,0 +1,101 @@
+"""An append-only event journal in SQLite (WAL mode).
+
+One row per event: seq (1, 2, ...), t_ns, type (the event's tag) and the event encoded with
+msgspec JSON. Durability is per kind: risk decisions and kill-switch events are committed at
+once (fsync'd by SQLite's synchronous=FULL); everything else is group-committed every
+`group` events or on `flush()`. Anything a caller must not acknowledge before it is durable
+goes through `append(..., durable=True)` or is followed by `flush()`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from flashguard.core.events import AnyEvent, Event, KillSwitch, RiskAction
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq  INTEGER PRIMARY KEY,
+    t_ns INTEGER NOT NULL,
+    type TEXT    NOT NULL,
+    body BLOB    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_ALWAYS_DURABLE = (RiskAction, KillSwitch)
+
+
+class Journal:
+    def __init__(self, path: str | Path, group: int = 1024) -> None:
+        if group < 1:
+            raise ValueError(f"group={group} must be >= 1")
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        self.seq: int = row[0]
+        self._group = group
+        self._pending: list[tuple[int, int, str, bytes]] = []
+        self._encode = msgspec.json.Encoder().encode
+
+    def append(self, event: Event, durable: bool = False) -> int:
+        self.seq += 1
+        tag = type(event).__struct_config__.tag
+        self._pending.append((self.seq, event.t_ns, str(tag), self._encode(event)))
+        if durable or isinstance(event, _ALWAYS_DURABLE) or len(self._pending) >= self._group:
+            self.flush()
+        return self.seq
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        db = self._db
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO events (seq, t_ns, type, body) VALUES (?, ?, ?, ?)", self._pending)
+        db.execute("COMMIT")
+        self._pending.clear()
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.flush()
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read(path: str | Path, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+    """Yield (seq, event) in order from a journal file (read-only)."""
+    decode = msgspec.json.Decoder(AnyEvent).decode
+    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        cur = db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (after_seq,))
+        for seq, body in cur:
+            yield seq, decode(body)
+    finally:
+        db.close()
+
+
+def export_records(path: str | Path) -> Iterator[dict[str, object]]:
+    """One flat record per event: seq, t_ns, type and the event's fields."""
+    for seq, event in read(path):
+        record: dict[str, object] = {"seq": seq}
+        record.update(msgspec.to_builtins(event))
+        yield record
