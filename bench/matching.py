@@ -19,7 +19,7 @@ import statistics
 import time
 
 from flashguard.core.events import CancelOrder, Event, NewOrder
-from flashguard.core.orders import OrderType, Side, TimeInForce
+from flashguard.core.orders import OrderType, TimeInForce
 from flashguard.market.matching import MatchingEngine
 
 VENUE = "XNAS"

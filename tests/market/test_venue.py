@@ -1,4 +1,12 @@
-from flashguard.core.events import Event, OrderAccepted, OrderCancelled, OrderFilled, OrderRejected, Quote, Trade
+from flashguard.core.events import (
+    Event,
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    Quote,
+    Trade,
+)
 from flashguard.core.loop import EventLoop
 from flashguard.core.orders import OrderType, Side, TimeInForce
 from flashguard.market.venue import Venue, VenueConfig

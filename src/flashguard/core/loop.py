@@ -24,7 +24,7 @@ Callback = Callable[[], None]
 
 
 class EventLoop:
-    __slots__ = ("clock", "_heap", "_seq", "_stopped", "processed")
+    __slots__ = ("_heap", "_seq", "_stopped", "clock", "processed")
 
     def __init__(self, clock: SimClock | WallClock | _AdvancingClock | None = None) -> None:
         self.clock: _AdvancingClock = clock if clock is not None else SimClock()

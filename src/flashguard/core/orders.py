@@ -81,7 +81,7 @@ class InvalidTransition(RuntimeError):
 class OrderState:
     """The life of one order as its owner sees it: quantities and status."""
 
-    __slots__ = ("order_id", "side", "qty", "filled", "status")
+    __slots__ = ("filled", "order_id", "qty", "side", "status")
 
     def __init__(self, order_id: int, side: Side, qty: int) -> None:
         if qty <= 0:

@@ -18,7 +18,7 @@ from flashguard.core.orders import Side
 
 
 class RestingOrder:
-    __slots__ = ("order_id", "client_order_id", "owner", "side", "price", "qty", "tif", "t_ns")
+    __slots__ = ("client_order_id", "order_id", "owner", "price", "qty", "side", "t_ns", "tif")
 
     def __init__(
         self,
@@ -42,7 +42,7 @@ class RestingOrder:
 
 
 class Level:
-    __slots__ = ("price", "qty", "count", "orders")
+    __slots__ = ("count", "orders", "price", "qty")
 
     def __init__(self, price: int) -> None:
         self.price = price
@@ -52,7 +52,7 @@ class Level:
 
 
 class OrderBook:
-    __slots__ = ("instrument", "bids", "asks", "bid_keys", "ask_keys", "orders")
+    __slots__ = ("ask_keys", "asks", "bid_keys", "bids", "instrument", "orders")
 
     def __init__(self, instrument: str) -> None:
         self.instrument = instrument

@@ -51,7 +51,7 @@ STP_BOTH = int(SelfTradePrevention.CANCEL_BOTH)
 
 
 class MatchingEngine:
-    __slots__ = ("venue", "books", "stp", "trade_seq")
+    __slots__ = ("books", "stp", "trade_seq", "venue")
 
     def __init__(
         self,
