@@ -31,4 +31,4 @@ bench: setup
 	$(PY) bench/matching.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so

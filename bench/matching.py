@@ -6,7 +6,8 @@ per-message API), which produces every execution report and trade print as in re
 
 Throughput is timed over the whole stream without per-message timers; latency percentiles come
 from a second pass over the same stream, timing each message with perf_counter_ns.
-Prints one JSON line. `--quick` runs a short stream for CI.
+Prints one JSON line ("impl" says which engine ran: "c", or "python" when the C extension is not
+built or FLASHGUARD_PURE=1). `--quick` runs a short stream for CI.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 
 from flashguard.core.events import CancelOrder, Event, NewOrder
 from flashguard.core.orders import OrderType, TimeInForce
-from flashguard.market.matching import MatchingEngine
+from flashguard.market.matching import IMPLEMENTATION, MatchingEngine
 
 VENUE = "XNAS"
 SYMBOL = "ES"
@@ -42,7 +43,7 @@ def workload(n: int, seed: int = 7) -> list[Event]:
         t = i * 1_000
         u = rng.random()
         m: Event
-        if u < 0.60 or len(book.orders) < 200:
+        if u < 0.60 or book.order_count() < 200:
             side = 1 if rng.random() < 0.5 else -1
             offset = 1 + int(rng.expovariate(0.35))
             bb, ba = book.best_bid(), book.best_ask()
@@ -60,7 +61,7 @@ def workload(n: int, seed: int = 7) -> list[Event]:
                 oid = ids[j]
                 ids[j] = ids[-1]
                 ids.pop()
-                order = book.orders.get(oid)
+                order = book.order(oid)
                 if order is not None:
                     break
             m = CancelOrder(t, VENUE, SYMBOL, oid, order.owner)
@@ -107,6 +108,7 @@ def run(n: int) -> dict[str, object]:
     q = statistics.quantiles(lat, n=100, method="inclusive")
     return {
         "name": "matching",
+        "impl": IMPLEMENTATION,
         "messages": n,
         "events": events,
         "msgs_per_s": round(n / (elapsed / 1e9)),

@@ -14,6 +14,17 @@ class InstrumentError(ValueError):
     """A value that does not fit an instrument's tick or lot grid."""
 
 
+def _on_grid(field: str, value: object, step: Decimal, step_name: str, symbol: str) -> int:
+    d = _decimal(field, value)  # type: ignore[arg-type]
+    try:
+        q, r = divmod(d, step)
+    except InvalidOperation:
+        raise InstrumentError(f"{field}={value} is out of range for {step_name}={step}") from None
+    if r != 0:
+        raise InstrumentError(f"{field}={value} is not a multiple of {step_name}={step} for {symbol}")
+    return int(q)
+
+
 def _decimal(field: str, value: Decimal | str | int) -> Decimal:
     if isinstance(value, float):
         raise InstrumentError(f"{field}={value!r}: pass a str or Decimal, not a float")
@@ -52,25 +63,13 @@ class Instrument(msgspec.Struct, frozen=True):
         return Decimal(self.lot_size)
 
     def price_to_ticks(self, price: Decimal | str | int) -> int:
-        d = _decimal("price", price)
-        q, r = divmod(d, self.tick)
-        if r != 0:
-            raise InstrumentError(
-                f"price={price} is not a multiple of tick_size={self.tick_size} for {self.symbol}"
-            )
-        return int(q)
+        return _on_grid("price", price, self.tick, "tick_size", self.symbol)
 
     def ticks_to_price(self, ticks: int) -> Decimal:
         return ticks * self.tick
 
     def qty_to_lots(self, qty: Decimal | str | int) -> int:
-        d = _decimal("qty", qty)
-        q, r = divmod(d, self.lot)
-        if r != 0:
-            raise InstrumentError(
-                f"qty={qty} is not a multiple of lot_size={self.lot_size} for {self.symbol}"
-            )
-        return int(q)
+        return _on_grid("qty", qty, self.lot, "lot_size", self.symbol)
 
     def lots_to_qty(self, lots: int) -> Decimal:
         return lots * self.lot

@@ -114,8 +114,9 @@ class OrderState:
             raise InvalidTransition(
                 f"order {self.order_id}: fill qty={qty} with filled={self.filled} of {self.qty}"
             )
-        self.filled += qty
-        self._to(OrderStatus.FILLED if self.filled == self.qty else OrderStatus.PARTIALLY_FILLED)
+        filled = self.filled + qty
+        self._to(OrderStatus.FILLED if filled == self.qty else OrderStatus.PARTIALLY_FILLED)
+        self.filled = filled
 
     def modify(self, leaves: int) -> None:
         """A modify sets the open (leaves) quantity; the order's total follows."""

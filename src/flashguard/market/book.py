@@ -121,6 +121,13 @@ class OrderBook:
 
     # --- views ---------------------------------------------------------------------------
 
+    def order(self, order_id: int) -> RestingOrder | None:
+        """The resting order with this id, or None."""
+        return self.orders.get(order_id)
+
+    def order_count(self) -> int:
+        return len(self.orders)
+
     def best_bid(self) -> int | None:
         return self.bid_keys[-1] if self.bid_keys else None
 

@@ -15,11 +15,17 @@ Rules:
   re-enters the order at the back of its (new) level, where it may trade.
 - Self-trade prevention when an incoming order meets a resting order of the same owner:
   cancel the resting one, the incoming one, or both (`SelfTradePrevention`).
+
+`PyMatchingEngine` below is the reference. `MatchingEngine` is its C twin from `_cengine.c`
+(same API, same events, several times faster) when that extension is built, unless the
+environment sets FLASHGUARD_PURE=1; `IMPLEMENTATION` says which one ("c" or "python").
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flashguard.core.events import (
     CancelOrder,
@@ -38,7 +44,9 @@ from flashguard.core.events import (
 from flashguard.core.orders import SelfTradePrevention, TimeInForce
 from flashguard.market.book import OrderBook, RestingOrder
 
+_LIMIT = 1
 _MARKET = 2
+_TIFS = frozenset(int(t) for t in TimeInForce)
 _DAY = int(TimeInForce.DAY)
 _IOC = int(TimeInForce.IOC)
 _FOK = int(TimeInForce.FOK)
@@ -50,7 +58,7 @@ STP_INCOMING = int(SelfTradePrevention.CANCEL_INCOMING)
 STP_BOTH = int(SelfTradePrevention.CANCEL_BOTH)
 
 
-class MatchingEngine:
+class PyMatchingEngine:
     __slots__ = ("books", "stp", "trade_seq", "venue")
 
     def __init__(
@@ -61,7 +69,7 @@ class MatchingEngine:
     ) -> None:
         self.venue = venue
         self.books: dict[str, OrderBook] = {sym: OrderBook(sym) for sym in instruments}
-        self.stp = int(stp)
+        self.stp = int(SelfTradePrevention(stp))
         self.trade_seq = 0
 
     def book(self, instrument: str) -> OrderBook:
@@ -99,6 +107,10 @@ class MatchingEngine:
             return self._reject(r, "duplicate_order_id")
         if r.side != 1 and r.side != -1:
             return self._reject(r, "invalid_side")
+        if r.order_type != _LIMIT and r.order_type != _MARKET:
+            return self._reject(r, "invalid_order_type")
+        if r.tif not in _TIFS:
+            return self._reject(r, "invalid_tif")
         t = r.t_ns
         venue = self.venue
         out: list[Event] = [
@@ -377,3 +389,21 @@ class MatchingEngine:
                         )
                     )
         return out
+
+
+def _choose_engine() -> tuple[type, str]:
+    if os.environ.get("FLASHGUARD_PURE", "") not in ("", "0"):
+        return PyMatchingEngine, "python"
+    try:
+        from flashguard.market._cengine import MatchingEngine as CMatchingEngine
+    except ImportError:  # not built: no compiler, or installed with FLASHGUARD_PURE=1
+        return PyMatchingEngine, "python"
+    return CMatchingEngine, "c"
+
+
+_engine, IMPLEMENTATION = _choose_engine()
+if TYPE_CHECKING:
+    # typed as the C engine: its API is the public one both engines share
+    from flashguard.market._cengine import MatchingEngine as MatchingEngine
+else:
+    MatchingEngine = _engine
