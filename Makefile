@@ -26,9 +26,11 @@ lint: setup
 test: lint
 	$(BIN)/pytest -q -n 2
 	$(PY) bench/matching.py --quick
+	$(PY) bench/risk.py --quick
 
 bench: setup
 	$(PY) bench/matching.py
+	$(PY) bench/risk.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so

@@ -1,0 +1,489 @@
+"""The risk gate: the four layers composed on the only road to a venue.
+
+    gate.check(order)          -> None (pass) or the Rejection; cancels go through
+    gate.check_cancel(...)     -> always passes; counts the message
+    gate.on_event(event)       execution reports, quotes, trades, venue status
+    gate.kill / reset / restart_strategy / clear_portfolio_reduce_only: operator decisions
+
+Every decision is emitted as an event through `emit`: a RiskAction (time, layer, rule,
+measured value, limit, action) for each reject, state change, reduction, kill and reset, an
+OrderRejected (layer and rule set) for each rejected order, a KillSwitch on engage and reset.
+Accepts are emitted only with `emit_accepts=True`: one per order would flood the journal.
+Cancels the gate decides on (a halt, reduce-only entries, the kill switch) go to
+`cancel_sink` as CancelOrder requests; they bypass the order budget (they only draw on the
+cancel budget, which never blocks), and an order still in flight is cancelled on its ack.
+
+The gate reads time only from orders and events (and from `clock` for operator calls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from flashguard.core.clock import Clock
+from flashguard.core.events import (
+    CancelOrder,
+    Event,
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderFilled,
+    OrderModified,
+    OrderRejected,
+    Quote,
+    RequestRejected,
+    RiskAction,
+    Trade,
+    VenueStatus,
+)
+from flashguard.core.events import KillSwitch as KillSwitchEvent
+from flashguard.core.instruments import Instrument
+from flashguard.system.risk import portfolio as l3
+from flashguard.system.risk import pretrade as l1
+from flashguard.system.risk import strategy as l2
+from flashguard.system.risk.killswitch import KILL, RESET, RESET_PENDING, KillSwitch
+from flashguard.system.risk.ledger import OrderRecord, PositionBook, StrategyBook
+from flashguard.system.risk.marketdata import InstrumentMarket
+from flashguard.system.risk.params import RiskMatrix
+from flashguard.system.risk.state import RiskState, View
+from flashguard.system.risk.types import (
+    L1,
+    L2,
+    L3,
+    L4,
+    Breach,
+    Rejection,
+    RiskOrder,
+    StrategyMode,
+)
+
+ACCEPT = "accept"
+REJECT = "reject"
+_LIMIT = l1.LIMIT
+_ACTIVE = StrategyMode.ACTIVE
+_HALTED = StrategyMode.HALTED
+_GONE_STATUSES = frozenset({"halted", "paused", "closed", "disconnected"})
+
+
+def _ignore(_: Event) -> None:
+    return None
+
+
+class RiskGate:
+    def __init__(
+        self,
+        matrix: RiskMatrix,
+        instruments: Mapping[str, Instrument],
+        clock: Clock,
+        *,
+        emit: Callable[[Event], None] = _ignore,
+        cancel_sink: Callable[[CancelOrder], None] = _ignore,
+        kill_state_path: str | Path | None = None,
+        emit_accepts: bool = False,
+    ) -> None:
+        self.matrix = matrix
+        self.clock = clock
+        self.state = RiskState(matrix, instruments)
+        self.kill_switch = KillSwitch(matrix.kill_switch, kill_state_path)
+        self.portfolio = l3.PortfolioRisk(matrix.portfolio)
+        self.emit_accepts = emit_accepts
+        self._emit = emit
+        self._cancel_sink = cancel_sink
+        self._views = self.state.views
+        self._handlers: dict[type, Callable[[Event], None]] = {
+            Quote: self._on_quote,  # type: ignore[dict-item]
+            Trade: self._on_trade,  # type: ignore[dict-item]
+            OrderFilled: self._on_fill,  # type: ignore[dict-item]
+            OrderAccepted: self._on_accepted,  # type: ignore[dict-item]
+            OrderCancelled: self._on_done,  # type: ignore[dict-item]
+            OrderExpired: self._on_done,  # type: ignore[dict-item]
+            OrderRejected: self._on_venue_reject,  # type: ignore[dict-item]
+            OrderModified: self._on_modified,  # type: ignore[dict-item]
+            RequestRejected: self._on_request_rejected,  # type: ignore[dict-item]
+            VenueStatus: self._on_venue_status,  # type: ignore[dict-item]
+        }
+
+    # --- queries ---------------------------------------------------------------------------
+
+    @property
+    def kill_engaged(self) -> bool:
+        return self.kill_switch.engaged
+
+    @property
+    def portfolio_reduce_only(self) -> bool:
+        return self.portfolio.reduce_only
+
+    def strategy_mode(self, strategy: str) -> StrategyMode:
+        return self.state.strategy(strategy).mode
+
+    def size_multiplier(self, strategy: str) -> float:
+        """What the strategy should scale its order sizes by (a volatility level 1 cut)."""
+        return self.state.strategy(strategy).size_permille / 1000
+
+    def reduction_targets(self) -> dict[tuple[str, str], int]:
+        """(strategy, instrument) -> the position a reduce_gross directive asks for."""
+        return dict(self.portfolio.targets)
+
+    def position(self, strategy: str, instrument: str) -> int:
+        pb = self.state.strategy(strategy).positions.get(instrument)
+        return pb.pos if pb is not None else 0
+
+    def open_orders(self) -> int:
+        return len(self.state.orders)
+
+    # --- the order path --------------------------------------------------------------------
+
+    def check(self, o: RiskOrder) -> Rejection | None:
+        """Judge one order (or amendment). None: it may leave, and counts from now on.
+
+        This is the hottest path of the system, so the runaway counters are counted inline
+        and a limit order first meets the fused layer 1 predicate; any refusal is explained
+        by running the layer's rules themselves."""
+        t = o.t_ns
+        ks = self.kill_switch
+        if ks.engaged and not self._maybe_release(t):
+            return self._reject(o, Rejection(L4, "kill_switch", 1, 0, ks.state.reason))
+        try:
+            v = self._views[o.strategy][o.venue][o.instrument]
+        except KeyError:
+            v = self.state.view(o.strategy, o.venue, o.instrument)
+        sb = v.strategy
+        # every message counts toward runaway detection, whatever becomes of it
+        meter = ks.messages
+        if t >= meter.end:
+            meter.roll(t)
+        meter.count += 1
+        if meter.count > meter.limit:
+            self._engage(t, "risk", ks.message_runaway())
+            return self._reject(o, Rejection(L4, "kill_switch", 1, 0, "message runaway"))
+        meter = sb.messages
+        if t >= meter.end:
+            meter.roll(t)
+        meter.count += 1
+        if meter.count > meter.limit and sb.mode != _HALTED:
+            self._escalate(sb, l2.message_runaway(sb), t)
+        lim = v.limits
+        if sb.mode:
+            r = l2.strategy_halted(o, v, lim) or l2.strategy_reduce_only(o, v, lim)
+            if r is not None:
+                return self._reject(o, r)
+        if self.portfolio.reduce_only:
+            r = l3.portfolio_reduce_only(o, v, lim)
+            if r is not None:
+                return self._reject(o, r)
+        if o.replaces or o.order_type != _LIMIT:
+            r = l1.check(o, v, lim)
+            if r is not None:
+                return self._reject(o, r)
+            v.session.orders.take(t)
+        elif not (l1.passes_limit_order(o, v, lim) and v.session.orders.take(t)):
+            r = l1.first_rejection(l1.LIMIT_ORDER_RULES, o, v, lim)
+            if r is not None:
+                return self._reject(o, r)
+            v.session.orders.take(t)  # unreachable while the fused predicate is exact
+        if o.replaces:
+            self.state.amend(o)
+        else:
+            self.state.register(o, v)
+            if lim.dup_window_ns:
+                recent = v.recent
+                recent[(o.price, o.side * o.qty)] = t
+                if len(recent) > v.dup_sweep_at:
+                    self._sweep_recent(v, t, lim.dup_window_ns)
+        if self.emit_accepts:
+            self._emit(RiskAction(t, L1, "all", 0.0, 0.0, ACCEPT, o.strategy, o.client_order_id))
+        return None
+
+    def check_cancel(self, strategy: str, venue: str, t_ns: int) -> None:
+        """Cancels always pass, on their own budget; they still count as messages, so a
+        cancel storm is a runaway like any other."""
+        self.state.session(venue).cancels.take(t_ns)
+        if not self.kill_switch.messages.add(t_ns):
+            self._engage(t_ns, "risk", self.kill_switch.message_runaway())
+        sb = self.state.strategy(strategy)
+        if not sb.messages.add(t_ns) and sb.mode != _HALTED:
+            self._escalate(sb, l2.message_runaway(sb), t_ns)
+
+    def _reject(self, o: RiskOrder, r: Rejection) -> Rejection:
+        self._emit(
+            RiskAction(o.t_ns, r.layer, r.rule, r.value, r.limit, REJECT, o.strategy,
+                       f"{o.client_order_id}: {r.detail}" if r.detail else o.client_order_id)
+        )
+        self._emit(
+            OrderRejected(o.t_ns, o.venue, o.instrument, o.order_id, o.client_order_id, o.owner,
+                          r.reason, r.layer, r.rule)
+        )
+        return r
+
+    @staticmethod
+    def _sweep_recent(v: View, t_ns: int, window: int) -> None:
+        # amortised O(1): a sweep at most each time the memory doubles
+        horizon = t_ns - window
+        v.recent = {k: t for k, t in v.recent.items() if t > horizon}
+        v.dup_sweep_at = max(1024, 2 * len(v.recent))
+
+    # --- events ----------------------------------------------------------------------------
+
+    def on_event(self, ev: Event) -> None:
+        handler = self._handlers.get(type(ev))
+        if handler is not None:
+            handler(ev)
+        t = ev.t_ns
+        if self.portfolio.history.due(t):
+            self._sample_var(t)
+        if self.kill_switch.engaged:
+            self._maybe_release(t)
+
+    def _on_quote(self, ev: Quote) -> None:
+        moved = self.state.on_quote(ev)
+        self._after_market(ev.instrument, moved, ev.t_ns)
+
+    def _on_trade(self, ev: Trade) -> None:
+        moved = self.state.on_trade(ev)
+        self._after_market(ev.instrument, moved, ev.t_ns)
+
+    def _after_market(self, symbol: str, moved: InstrumentMarket | None, t: int) -> None:
+        m = self.state.markets.get(symbol)
+        # sampled on every update, moved or not, so a calm market closes its buckets too
+        if m is not None and m.mark and m.vol.update(t, m.mark):
+            for pb in m.holders:
+                self._check_volatility(pb.strategy, t)
+        if moved is not None:
+            self._after_mark(moved, t)
+
+    def _after_mark(self, m: InstrumentMarket, t: int) -> None:
+        for pb in m.holders:
+            if pb.pos:
+                self._check_strategy(pb, t)
+        self._check_portfolio(m.symbol, t)
+
+    def _on_fill(self, ev: OrderFilled) -> None:
+        rec = self.state.on_fill(ev)
+        if rec is None:
+            return
+        t = ev.t_ns
+        pb = rec.book
+        sb = pb.strategy
+        sb.executions.append(t)
+        breach = l2.repeated_executions(sb, t)
+        if breach is not None:
+            self._escalate(sb, breach, t)
+        self._check_strategy(pb, t)
+        key = (sb.name, pb.market.symbol)
+        target = self.portfolio.targets.get(key)
+        if target is not None and abs(pb.pos) <= abs(target):
+            del self.portfolio.targets[key]
+        self._check_portfolio(pb.market.symbol, t)
+
+    def _on_accepted(self, ev: OrderAccepted) -> None:
+        rec = self.state.on_accepted(ev)
+        if rec is None:
+            return
+        sb = rec.book.strategy
+        if (
+            rec.cancel
+            or self.kill_switch.engaged
+            or sb.mode == _HALTED
+            or ((sb.mode or self.portfolio.reduce_only) and not _reduces(rec))
+        ):
+            self._cancel(rec, ev.t_ns)
+
+    def _on_done(self, ev: OrderCancelled | OrderExpired) -> None:
+        rec = self.state.own(ev.client_order_id, ev.venue)
+        if rec is not None:
+            self.state.close(rec)
+
+    def _on_venue_reject(self, ev: OrderRejected) -> None:
+        if ev.layer:
+            return  # a risk rejection: that order never counted
+        rec = self.state.own(ev.client_order_id, ev.venue)
+        if rec is not None:
+            self.state.close(rec)
+
+    def _on_modified(self, ev: OrderModified) -> None:
+        self.state.on_modified(ev)
+
+    def _on_request_rejected(self, ev: RequestRejected) -> None:
+        self.state.on_request_rejected(ev)
+
+    def _on_venue_status(self, ev: VenueStatus) -> None:
+        self.state.session(ev.venue).status[ev.instrument] = ev.status
+        if ev.status in _GONE_STATUSES:
+            markets = (
+                self.state.markets.values()
+                if not ev.instrument
+                else [m for m in (self.state.markets.get(ev.instrument),) if m is not None]
+            )
+            for m in markets:
+                m.venue_down(ev.venue)
+        breach = self.kill_switch.on_venue_status(ev)
+        if breach is not None:
+            self._engage(ev.t_ns, "risk", breach)
+
+    # --- layer 2 ---------------------------------------------------------------------------
+
+    def _check_strategy(self, pb: PositionBook, t: int) -> None:
+        sb = pb.strategy
+        if sb.mode == _HALTED:
+            return
+        breach = l2.drawdown(sb)
+        if breach is not None:
+            self._escalate(sb, breach, t)
+        if sb.mode == _ACTIVE:
+            breach = l2.concentration(pb)
+            if breach is not None:
+                self._escalate(sb, breach, t)
+
+    def _check_volatility(self, sb: StrategyBook, t: int) -> None:
+        breach = l2.volatility(sb)
+        if breach is None:
+            return
+        level = 2 if breach.action == l2.HALT else 1 if breach.action == l2.REDUCE_SIZE else 0
+        sb.vol_level = level
+        keep = sb.limits.size_keep_permille if level else 1000
+        if level == 2:
+            self._escalate(sb, breach, t)
+        elif keep != sb.size_permille:
+            sb.size_permille = keep
+            self._action(t, L2, breach, sb.name)
+
+    def _escalate(self, sb: StrategyBook, breach: Breach, t: int) -> None:
+        """Move a strategy up to the mode the breach calls for, and cancel what must go."""
+        target = l2.MODE_OF[breach.action]
+        if target <= sb.mode:
+            return
+        sb.mode = target
+        self._action(t, L2, breach, sb.name)
+        for rec in list(sb.orders.values()):
+            if target == _HALTED or not _reduces(rec):
+                self._cancel(rec, t)
+
+    def restart_strategy(self, strategy: str, by: str, reason: str) -> None:
+        """Put a reducing or halted strategy back to ACTIVE: an operator's journaled decision."""
+        self._authorise(by, reason)
+        sb = self.state.strategy(strategy)
+        t = self.clock.now_ns()
+        old = sb.mode
+        sb.mode = _ACTIVE
+        self._emit(
+            RiskAction(t, L2, "manual", float(old), float(_ACTIVE), l2.RESTART, strategy,
+                       f"by={by}: {reason}")
+        )
+
+    # --- layer 3 ---------------------------------------------------------------------------
+
+    def _check_portfolio(self, symbol: str, t: int) -> None:
+        for breach in self.portfolio.exposure(self.state, symbol):
+            self._portfolio_actions(breach, t)
+        ks_breach = self.kill_switch.drawdown(self.state.equity, self.state.hwm)
+        if ks_breach is not None:
+            self._engage(t, "risk", ks_breach)
+
+    def _sample_var(self, t: int) -> None:
+        for breach in self.portfolio.sample(self.state, t):
+            self._portfolio_actions(breach, t)
+
+    def _portfolio_actions(self, breach: Breach, t: int) -> None:
+        p = self.matrix.portfolio
+        for action in l3.actions_for(breach.rule, p):
+            if action == "reduce_gross":
+                targets = l3.reduction_targets(self.state, p.reduce_fraction)
+                self.portfolio.targets.update(targets)
+                self._action(
+                    t, L3, breach, "", l3.REDUCE_GROSS,
+                    f"{breach.detail} fraction={p.reduce_fraction} positions={len(targets)}",
+                )
+            elif action == "reduce_only" and not self.portfolio.reduce_only:
+                self.portfolio.reduce_only = True
+                self._action(t, L3, breach, "", l3.REDUCE_ONLY)
+                for rec in list(self.state.orders.values()):
+                    if not _reduces(rec):
+                        self._cancel(rec, t)
+
+    def clear_portfolio_reduce_only(self, by: str, reason: str) -> None:
+        self._authorise(by, reason)
+        self.portfolio.reduce_only = False
+        self._emit(
+            RiskAction(self.clock.now_ns(), L3, "manual", 1.0, 0.0, l3.CLEAR_REDUCE_ONLY, "",
+                       f"by={by}: {reason}")
+        )
+
+    # --- layer 4 ---------------------------------------------------------------------------
+
+    def kill(self, by: str, reason: str) -> None:
+        """The operator's kill: cancel everything everywhere, block everything after."""
+        if not by.strip() or not reason.strip():
+            raise ValueError(f"kill needs who and why: by={by!r} reason={reason!r}")
+        self._engage(self.clock.now_ns(), by, Breach("manual", 1, 0, KILL, reason))
+
+    def _engage(self, t: int, by: str, breach: Breach) -> None:
+        reason = f"{breach.rule}: {breach.detail}" if breach.detail else breach.rule
+        if not self.kill_switch.engage(t, by, reason):
+            return
+        self._action(t, L4, breach, "", KILL, f"by={by}: {reason}")
+        self._emit(KillSwitchEvent(t, True, by, reason))
+        # every open order on every venue, in flight or working, halted venue or not
+        for rec in list(self.state.orders.values()):
+            self._cancel(rec, t)
+
+    def reset(self, by: str, reason: str) -> bool:
+        """An authorised reset. True if the kill switch is off now; False if it stays on until
+        the cool-down after a venue's reopen ends (then the first event releases it)."""
+        t = self.clock.now_ns()
+        released = self.kill_switch.request_reset(t, by, reason)
+        if released:
+            self._released(t, by, reason)
+        else:
+            at = self.kill_switch.release_at()
+            self._emit(
+                RiskAction(t, L4, "cooldown", float(t), float(at if at is not None else -1),
+                           RESET_PENDING, "", f"by={by}: {reason}")
+            )
+        return released
+
+    def _maybe_release(self, t: int) -> bool:
+        if self.kill_switch.release_due(t):
+            by, reason = self.kill_switch.release()
+            self._released(t, by, reason)
+            return True
+        return False
+
+    def _released(self, t: int, by: str, reason: str) -> None:
+        self._emit(RiskAction(t, L4, "manual", 1.0, 0.0, RESET, "", f"by={by}: {reason}"))
+        self._emit(KillSwitchEvent(t, False, by, reason))
+
+    # --- shared ----------------------------------------------------------------------------
+
+    def _authorise(self, by: str, reason: str) -> None:
+        if by not in self.matrix.kill_switch.authorised:
+            raise PermissionError(f"by={by!r} is not an authorised operator")
+        if not reason.strip():
+            raise ValueError("reason='' : a manual risk decision must say why")
+
+    def _action(
+        self, t: int, layer: str, breach: Breach, strategy: str, action: str = "",
+        detail: str = "",
+    ) -> None:
+        self._emit(
+            RiskAction(t, layer, breach.rule, float(breach.value), float(breach.limit),
+                       action or breach.action, strategy, detail or breach.detail)
+        )
+
+    def _cancel(self, rec: OrderRecord, t: int) -> None:
+        """Ask the venue to cancel, once; an order not yet acknowledged is cancelled on its ack."""
+        if rec.cancel == 2:
+            return
+        if not rec.acked and not rec.order_id:
+            rec.cancel = 1
+            return
+        rec.cancel = 2
+        self.state.session(rec.venue).cancels.take(t)  # drawn on, never blocking
+        self._cancel_sink(
+            CancelOrder(t, rec.venue, rec.book.market.symbol, rec.order_id, rec.owner)
+        )
+
+
+def _reduces(rec: OrderRecord) -> bool:
+    """A working order that, filled, moves its position toward zero."""
+    return rec.side * rec.book.pos < 0

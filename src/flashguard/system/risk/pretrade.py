@@ -1,0 +1,427 @@
+"""Layer 1, pre-trade: each order, before it leaves. Cancels are never checked here.
+
+Each rule is a pure function `(order, view, limits) -> Rejection | None` of the order, the
+slice of state it touches (`state.View`) and its compiled limits (`limits.OrderLimits`); the
+layer composes them below, cheapest and most basic first, the message throttle last (it is
+the last door before the venue). A limit is a maximum that may be reached: a value equal to
+its limit passes, one above it is rejected. Prices are compared with integer cross-products,
+never divisions: `price * 10_000 > ref * (10_000 + bps)` is "more than bps above ref".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from flashguard.core.instruments import Instrument, InstrumentError
+from flashguard.core.orders import OrderType
+from flashguard.system.risk.limits import OrderLimits
+from flashguard.system.risk.state import View
+from flashguard.system.risk.types import L1, Rejection, RiskOrder
+
+BPS = 10_000
+LIMIT = int(OrderType.LIMIT)
+MARKET = int(OrderType.MARKET)
+
+
+def _bps(price: int, ref: int) -> float:
+    return (price - ref) * BPS / ref
+
+
+def instrument_allowed(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    if not lim.allowed:
+        return Rejection(
+            L1, "instrument_allowed", 0, 0, f"{o.instrument} is not on {o.strategy}'s allow-list"
+        )
+    return None
+
+
+def tick_lot(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """Integer ticks and lots fit the instrument by construction; what is left to check is
+    the sign, the venue's own price step and round-lot multiple, and a known order type."""
+    qty = o.qty
+    if qty <= 0:
+        return Rejection(L1, "tick_lot", qty, 1, "qty must be at least one lot")
+    if qty % lim.lot_multiple:
+        return Rejection(L1, "tick_lot", qty, lim.lot_multiple, "qty is not a multiple of lots")
+    if o.side != 1 and o.side != -1:
+        return Rejection(L1, "tick_lot", o.side, 1, "side must be +1 or -1")
+    if o.order_type == LIMIT:
+        price = o.price
+        if price <= 0:
+            return Rejection(L1, "tick_lot", price, 1, "a limit price must be > 0 ticks")
+        if price % lim.price_increment:
+            return Rejection(
+                L1, "tick_lot", price, lim.price_increment, "price is not on the venue's step"
+            )
+    elif o.order_type != MARKET:
+        return Rejection(L1, "tick_lot", o.order_type, LIMIT, "unknown order type")
+    return None
+
+
+def max_order_qty(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    # a volatility level 1 cuts the strategy's sizes: keep is in thousandths of full size
+    keep = v.strategy.size_permille
+    if o.qty * 1000 > lim.max_qty * keep:
+        detail = "limit cut by volatility level 1" if keep < 1000 else ""
+        return Rejection(L1, "max_order_qty", o.qty, lim.max_qty * keep // 1000, detail)
+    return None
+
+
+def max_order_notional(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    if o.price * o.qty > lim.max_notional:
+        return _notional_rejection(o.price * o.qty, lim, "")
+    return None
+
+
+def _notional_rejection(ticklots: int, lim: OrderLimits, detail: str) -> Rejection:
+    return Rejection(
+        L1,
+        "max_order_notional",
+        ticklots * lim.tick_value,
+        lim.max_notional * lim.tick_value,
+        detail,
+    )
+
+
+def valuation_price(v: View, lim: OrderLimits) -> int:
+    """A conservative price for an order that has none: the highest price in sight (bid,
+    offer, last trade, upper band), marked up; 0 when there is none at all."""
+    m = v.market
+    high = max(m.bid, m.ask, m.last, m.band_hi)
+    return -(-high * (BPS + lim.markup_bps) // BPS)
+
+
+def market_order_liquidity(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """A market order takes whatever is there: it needs a fresh quote on the side it hits.
+    Into an empty or stale book it would trade at any price, or not at all."""
+    m = v.market
+    side_px = m.ask if o.side > 0 else m.bid
+    if not side_px:
+        return Rejection(
+            L1, "market_order_liquidity", 0, 1, "no offer to buy from" if o.side > 0 else
+            "no bid to sell to"
+        )
+    age = o.t_ns - m.quote_t
+    if age > lim.ref_max_age_ns:
+        return Rejection(L1, "stale_reference", age, lim.ref_max_age_ns, "quote age in ns")
+    return None
+
+
+def market_order_notional(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    price = valuation_price(v, lim)
+    if not price:
+        return Rejection(L1, "max_order_notional", 0, 0, "no price to value a market order")
+    if price * o.qty > lim.max_notional:
+        return _notional_rejection(price * o.qty, lim, f"market order valued at {price} ticks")
+    return None
+
+
+def collar_last_trade(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """An aggressive price may not pass the last trade by more than the collar. A trade older
+    than the reference age is no reference (the quote collar still applies)."""
+    m = v.market
+    last = m.last
+    if last and o.t_ns - m.last_t <= lim.ref_max_age_ns:
+        c = lim.collar_bps
+        if o.side > 0:
+            if o.price * BPS > last * (BPS + c):
+                return Rejection(L1, "collar_last_trade", _bps(o.price, last), c, "buy above")
+        elif o.price * BPS < last * (BPS - c):
+            return Rejection(L1, "collar_last_trade", -_bps(o.price, last), c, "sell below")
+    return None
+
+
+def collar_reference(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """An aggressive price may not pass the reference (NBBO mid, or the one side left) by more
+    than the collar, and the reference must be fresh: no quote, no limit order."""
+    m = v.market
+    ref = m.ref
+    age = o.t_ns - m.quote_t
+    if not ref or age > lim.ref_max_age_ns:
+        return Rejection(
+            L1, "stale_reference", age if ref else -1, lim.ref_max_age_ns,
+            "quote age in ns" if ref else "no reference quote",
+        )
+    c = lim.collar_bps
+    if o.side > 0:
+        if o.price * BPS > ref * (BPS + c):
+            return Rejection(L1, "collar_reference", _bps(o.price, ref), c, "buy above")
+    elif o.price * BPS < ref * (BPS - c):
+        return Rejection(L1, "collar_reference", -_bps(o.price, ref), c, "sell below")
+    return None
+
+
+def fat_finger(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """Any price far from the reference, on either side: a passive bid at a tenth of the
+    market is harmless to the book but says the sender typed the wrong number."""
+    ref = v.market.ref
+    if ref and abs(o.price - ref) * BPS > ref * lim.fat_finger_bps:
+        return Rejection(L1, "fat_finger", abs(_bps(o.price, ref)), lim.fat_finger_bps)
+    return None
+
+
+def luld_band(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    m = v.market
+    if m.band_hi:
+        if o.price > m.band_hi:
+            return Rejection(L1, "luld_band", o.price, m.band_hi, "above the upper band")
+        if o.price < m.band_lo:
+            return Rejection(L1, "luld_band", o.price, m.band_lo, "below the lower band")
+    return None
+
+
+def duplicate_order(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """A live client_order_id reused, or the same side, price and quantity on the same venue
+    and instrument again within the window (a stuck loop resending one order)."""
+    if o.client_order_id in v.orders:
+        return Rejection(L1, "duplicate_order", 0, 0, f"{o.client_order_id} is already live")
+    window = lim.dup_window_ns
+    if window:
+        t = v.recent.get((o.price, o.side * o.qty))
+        if t is not None and o.t_ns - t < window:
+            return Rejection(L1, "duplicate_order", o.t_ns - t, window, "ns since the same order")
+    return None
+
+
+def max_open_orders(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    n = v.strategy.open_orders + 1
+    if n > lim.max_open_orders:
+        return Rejection(L1, "max_open_orders", n, lim.max_open_orders)
+    return None
+
+
+def max_position(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """The position if every working and in-flight order on this side filled, and this one."""
+    b = v.book
+    if o.side > 0:
+        worst = b.pos + b.open_buy + o.qty
+    else:
+        worst = b.open_sell + o.qty - b.pos
+    if worst > lim.max_position:
+        return Rejection(L1, "max_position", worst, lim.max_position, "worst case, lots")
+    return None
+
+
+def message_throttle(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    bucket = v.session.orders
+    if bucket.level_at(o.t_ns) < bucket.cost:
+        return Rejection(L1, "message_throttle", 0, bucket.rate, f"{o.venue} order budget")
+    return None
+
+
+# --- amendments: judged on the order's new total --------------------------------------------
+
+
+def amend_target(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    rec = v.orders.get(o.replaces)
+    if rec is None or rec.book is not v.book or rec.venue != o.venue:
+        return Rejection(L1, "amend_target", 0, 0, f"{o.replaces} is not a live order here")
+    if o.side != rec.side or o.order_type != LIMIT:
+        return Rejection(L1, "amend_target", o.side, rec.side, "an amendment keeps side and type")
+    return None
+
+
+def max_order_qty_amend(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    total = o.qty + v.orders[o.replaces].filled
+    keep = v.strategy.size_permille
+    if total * 1000 > lim.max_qty * keep:
+        return Rejection(
+            L1, "max_order_qty", total, lim.max_qty * keep // 1000, "amended total (filled + open)"
+        )
+    return None
+
+
+def max_order_notional_amend(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    total = o.qty + v.orders[o.replaces].filled
+    if o.price * total > lim.max_notional:
+        return _notional_rejection(o.price * total, lim, "amended total (filled + open)")
+    return None
+
+
+def max_position_amend(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    b = v.book
+    old = v.orders[o.replaces].leaves
+    if o.side > 0:
+        worst = b.pos + b.open_buy - old + o.qty
+    else:
+        worst = b.open_sell - old + o.qty - b.pos
+    if worst > lim.max_position:
+        return Rejection(L1, "max_position", worst, lim.max_position, "worst case, lots")
+    return None
+
+
+# --- the layer -------------------------------------------------------------------------------
+
+Rule = Callable[[RiskOrder, View, OrderLimits], "Rejection | None"]
+
+LIMIT_ORDER_RULES: tuple[Rule, ...] = (
+    instrument_allowed,
+    tick_lot,
+    max_order_qty,
+    max_order_notional,
+    collar_last_trade,
+    collar_reference,
+    fat_finger,
+    luld_band,
+    duplicate_order,
+    max_open_orders,
+    max_position,
+    message_throttle,
+)
+
+MARKET_ORDER_RULES: tuple[Rule, ...] = (
+    instrument_allowed,
+    tick_lot,
+    max_order_qty,
+    market_order_liquidity,
+    market_order_notional,
+    duplicate_order,
+    max_open_orders,
+    max_position,
+    message_throttle,
+)
+
+AMENDMENT_RULES: tuple[Rule, ...] = (
+    instrument_allowed,
+    amend_target,
+    tick_lot,
+    max_order_qty_amend,
+    max_order_notional_amend,
+    collar_last_trade,
+    collar_reference,
+    fat_finger,
+    luld_band,
+    max_position_amend,
+    message_throttle,
+)
+
+
+def first_rejection(
+    rules: tuple[Rule, ...], o: RiskOrder, v: View, lim: OrderLimits
+) -> Rejection | None:
+    for rule in rules:
+        r = rule(o, v, lim)
+        if r is not None:
+            return r
+    return None
+
+
+def rules_for(o: RiskOrder) -> tuple[Rule, ...]:
+    if o.replaces:
+        return AMENDMENT_RULES
+    if o.order_type == MARKET:
+        return MARKET_ORDER_RULES
+    return LIMIT_ORDER_RULES
+
+
+def check(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """Layer 1 for any order: the first rule that rejects it, or None."""
+    return first_rejection(rules_for(o), o, v, lim)
+
+
+def price_bounds(v: View, lim: OrderLimits) -> None:
+    """Cache on the view the integer price bounds the price rules imply for the market as it
+    is now (its `version`): a price p breaks `p * BPS > X` exactly when p > X // BPS, and
+    `p * BPS < Y` exactly when p < ceil(Y / BPS). No reference makes every price fail."""
+    m = v.market
+    v.seen = m.version
+    ref = m.ref
+    if ref:
+        c = lim.collar_bps
+        fat = ref * lim.fat_finger_bps // BPS
+        lo, hi = ref - fat, ref + fat
+        if m.band_hi:
+            lo, hi = max(lo, m.band_lo), min(hi, m.band_hi)
+        v.lo, v.hi = lo, hi
+        v.buy_hi = min(ref * (BPS + c) // BPS, hi)
+        v.sell_lo = max(-(-ref * (BPS - c) // BPS), lo)
+    else:
+        v.lo = v.buy_hi = 0
+        v.hi = v.sell_lo = 1 << 62
+    last = m.last
+    if last:
+        c = lim.collar_bps
+        v.last_buy_hi = last * (BPS + c) // BPS
+        v.last_sell_lo = -(-last * (BPS - c) // BPS)
+    else:
+        v.last_buy_hi, v.last_sell_lo = 1 << 62, 0
+
+
+def passes_limit_order(o: RiskOrder, v: View, lim: OrderLimits) -> bool:
+    """Every rule of LIMIT_ORDER_RULES but the throttle, fused into one function for the hot
+    path (a dozen calls and their attribute loads cost more than the comparisons they make),
+    with the price rules reduced to bounds cached per market version. True only if each of
+    those rules passes; on False the rules themselves are run to say which one failed. The
+    two are held equal by a property test (tests/risk/test_pretrade_fused.py)."""
+    qty = o.qty
+    price = o.price
+    if not lim.allowed or qty <= 0 or price <= 0 or o.order_type != LIMIT:
+        return False
+    if lim.steps and (qty % lim.lot_multiple or price % lim.price_increment):
+        return False
+    if qty > lim.max_qty or price * qty > lim.max_notional:
+        return False
+    sb = v.strategy
+    keep = sb.size_permille
+    if keep != 1000 and qty * 1000 > lim.max_qty * keep:
+        return False
+    m = v.market
+    t = o.t_ns
+    age = lim.ref_max_age_ns
+    if t - m.quote_t > age:
+        return False
+    if v.seen != m.version:
+        price_bounds(v, lim)
+    side = o.side
+    if side == 1:
+        if price > v.buy_hi or price < v.lo:
+            return False
+        if price > v.last_buy_hi and t - m.last_t <= age:
+            return False
+    elif side == -1:
+        if price < v.sell_lo or price > v.hi:
+            return False
+        if price < v.last_sell_lo and t - m.last_t <= age:
+            return False
+    else:
+        return False
+    if o.client_order_id in v.orders:
+        return False
+    window = lim.dup_window_ns
+    if window:
+        t0 = v.recent.get((price, side * qty))
+        if t0 is not None and t - t0 < window:
+            return False
+    if sb.open_orders >= lim.max_open_orders:
+        return False
+    b = v.book
+    if side == 1:
+        return b.pos + b.open_buy + qty <= lim.max_position
+    return b.open_sell + qty - b.pos <= lim.max_position
+
+
+# --- the edge: decimals from a person or a FIX message -----------------------------------------
+
+
+def to_ticks_and_lots(
+    instrument: Instrument, price: Decimal | str | None, qty: Decimal | str | int
+) -> tuple[int, int] | Rejection:
+    """Convert a decimal price (None for a market order) and quantity to ticks and lots, or
+    say which one is off the instrument's grid."""
+    try:
+        ticks = 0 if price is None else instrument.price_to_ticks(price)
+    except InstrumentError as exc:
+        return Rejection(L1, "tick_lot", _as_float(price), float(instrument.tick), str(exc))
+    try:
+        lots = instrument.qty_to_lots(qty)
+    except InstrumentError as exc:
+        return Rejection(L1, "tick_lot", _as_float(qty), float(instrument.lot), str(exc))
+    return ticks, lots
+
+
+def _as_float(value: object) -> float:
+    try:
+        return float(Decimal(str(value)))
+    except ArithmeticError:
+        return float("nan")

@@ -1,0 +1,150 @@
+"""The risk-parameter matrix: strict validation, every error at once with path and value, the
+shipped default, and `flashguard risk check-config`."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from risk_rig import DEFAULT_RAW
+from typer.testing import CliRunner
+
+from flashguard.cli import app
+from flashguard.system.risk import MatrixError, load_default_matrix, load_matrix, parse_matrix
+from flashguard.system.risk.params import default_matrix_path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def errors_of(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(MatrixError) as info:
+        parse_matrix(raw, "t")
+    return info.value.errors
+
+
+def edited(**paths: Any) -> dict[str, Any]:
+    """The default document with dotted paths set ("a.b.c": value; None deletes)."""
+    raw = copy.deepcopy(DEFAULT_RAW)
+    for dotted, value in paths.items():
+        *parents, key = dotted.split("__")
+        node = raw
+        for p in parents:
+            node = node.setdefault(p, {})
+        if value is None:
+            del node[key]
+        else:
+            node[key] = value
+    return raw
+
+
+def test_the_shipped_default_is_valid_and_linked_from_the_repo() -> None:
+    m = load_default_matrix()
+    assert m.strategy("momentum").max_order_qty == 200  # its own table
+    assert m.strategy("momentum").max_position == m.strategy_defaults.max_position  # inherited
+    assert m.strategy("unlisted") is m.strategy_defaults
+    assert m.venue("ANY").max_msgs_per_s == m.venue_defaults.max_msgs_per_s
+    assert m.kill_switch.cooldown_after_reopen_s == 600
+    assert m.portfolio.ewma_lambda == 0.94 and m.portfolio.es_confidence == 0.975
+    link = REPO / "config" / "risk.toml"
+    if link.exists():
+        assert link.resolve() == default_matrix_path().resolve()
+
+
+def test_no_coercion_and_the_error_names_path_and_value() -> None:
+    errs = errors_of(edited(strategies__momentum__max_order_qty="10"))
+    assert errs == ["strategies.momentum.max_order_qty: Input should be a valid integer "
+                    "[input: '10']"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (True, "Input should be a valid integer"),
+        (10.0, "Input should be a valid integer"),
+        (-5, "Input should be greater than 0"),
+    ],
+)
+def test_strict_integers(value: object, message: str) -> None:
+    [err] = errors_of(edited(strategy_defaults__max_order_qty=value))
+    assert err.startswith(f"strategy_defaults.max_order_qty: {message}")
+    assert f"[input: {value!r}]" in err
+
+
+def test_every_error_is_listed_at_once() -> None:
+    errs = errors_of(edited(
+        strategies__momentum__max_order_qty="10",
+        portfolio__var_method="montecarlo",
+        kill_switch__authorised="ops",
+        venue_defaults__burst=0,
+        instruments__ES={"lot_multipl": 1},
+    ))
+    assert len(errs) == 5
+    text = "\n".join(errs)
+    for path in ("strategies.momentum.max_order_qty", "portfolio.var_method",
+                 "kill_switch.authorised", "venue_defaults.burst", "instruments.ES.lot_multipl"):
+        assert path in text
+    assert "Extra inputs are not permitted" in text
+    assert "[input: 'montecarlo']" in text
+
+
+def test_an_error_in_a_default_is_reported_once_at_the_default() -> None:
+    errs = errors_of(edited(strategy_defaults__collar_bps="200"))
+    assert errs == ["strategy_defaults.collar_bps: Input should be a valid integer "
+                    "[input: '200']"]
+
+
+def test_missing_keys_and_cross_field_rules() -> None:
+    errs = errors_of(edited(strategy_defaults__max_position=None))
+    assert errs == ["strategy_defaults.max_position: Field required"]
+    errs = errors_of(edited(strategies__momentum__drawdown_reduce=600_000))
+    assert errs == ["strategies.momentum: Value error, drawdown_reduce=600000 must be below "
+                    "drawdown_halt=500000"]
+    errs = errors_of(edited(portfolio__var_min_samples=1_000))
+    assert "var_min_samples=1000 must not exceed var_window=360" in errs[0]
+    errs = errors_of(edited(portfolio__on_var_breach=["sell_everything"]))
+    assert errs[0].startswith("portfolio.on_var_breach.0: Input should be 'reduce_gross' or")
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[portfolio\n")
+    with pytest.raises(MatrixError, match="not valid TOML"):
+        load_matrix(bad)
+    with pytest.raises(MatrixError, match="cannot read"):
+        load_matrix(tmp_path / "absent.toml")
+
+
+def test_check_config_cli(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["risk", "check-config", str(default_matrix_path())])
+    assert ok.exit_code == 0, ok.output
+    assert "valid" in ok.output
+    text = default_matrix_path().read_text().replace(
+        "max_order_qty = 200", 'max_order_qty = "10"'
+    ).replace("burst = 200", "burst = 0").replace("[venue_defaults]", "[venue_defaults]\nx = 1")
+    bad = tmp_path / "risk.toml"
+    bad.write_text(text)
+    res = runner.invoke(app, ["risk", "check-config", str(bad)])
+    assert res.exit_code == 1
+    out = res.output
+    assert "3 error(s)" in out
+    assert "strategies.momentum.max_order_qty: Input should be a valid integer [input: '10']" in out
+    assert "venue_defaults.burst: Input should be greater than 0 [input: 0]" in out
+    assert "venue_defaults.x: Extra inputs are not permitted [input: 1]" in out
+
+
+def test_kill_switch_cli_on_a_state_file(tmp_path: Path) -> None:
+    runner = CliRunner()
+    state = str(tmp_path / "kill.json")
+    assert runner.invoke(app, ["risk", "kill-status", state]).exit_code == 0
+    res = runner.invoke(app, ["risk", "kill", state, "--by", "ops", "--reason", "drill"])
+    assert res.exit_code == 0 and "engaged" in res.output
+    res = runner.invoke(app, ["risk", "kill-status", state])
+    assert res.exit_code == 2 and "ENGAGED" in res.output and "drill" in res.output
+    res = runner.invoke(app, ["risk", "reset", state, "--by", "ops", "--reason", "done"])
+    assert res.exit_code == 1 and "not authorised" in res.output
+    res = runner.invoke(app, ["risk", "reset", state, "--by", "risk-officer", "--reason", "ok"])
+    assert res.exit_code == 0 and res.output.strip() == "reset"
+    assert runner.invoke(app, ["risk", "kill-status", state]).exit_code == 0

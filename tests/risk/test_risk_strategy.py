@@ -1,0 +1,231 @@
+"""Layer 2: ACTIVE -> REDUCING -> HALTED, each trigger at its boundary, and what each mode
+allows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from risk_rig import MS, ROOMY, SEC, Rig, matrix
+
+from flashguard.core.events import OrderAccepted, Quote
+from flashguard.system.risk.types import StrategyMode
+
+
+def make(**strategy: object) -> Rig:
+    rig = Rig(matrix(strategy_defaults={**ROOMY, **strategy}))
+    rig.at(SEC).market("ABC", 9_999, 10_001)
+    return rig
+
+
+def mark(rig: Rig, mid: int, symbol: str = "ABC") -> None:
+    rig.feed(Quote(rig.clock.now_ns(), "ALL", symbol, mid - 1, 10, mid + 1, 10))
+
+
+def long(rig: Rig, qty: int, price: int = 10_001, strategy: str = "s1") -> None:
+    o = rig.send(rig.order(side=1, qty=qty, price=price, strategy=strategy))
+    rig.fill(o)
+
+
+# --- reduce-only ----------------------------------------------------------------------------
+
+
+def reducing(rig: Rig, strategy: str = "s1") -> None:
+    rig.gate.state.strategy(strategy).mode = StrategyMode.REDUCING
+
+
+def test_reduce_only_rejects_an_opening_buy_from_flat() -> None:
+    rig = make()
+    reducing(rig)
+    r = rig.gate.check(rig.order(side=1, qty=1))
+    assert r is not None and (r.layer, r.rule, r.value, r.limit) == ("L2", "reduce_only", 1, 0)
+    r = rig.gate.check(rig.order(side=-1, qty=1, price=10_010))
+    assert r is not None and r.rule == "reduce_only"  # a short from flat is an entry too
+
+
+def test_reduce_only_allows_exits_but_not_a_flip() -> None:
+    rig = make()
+    long(rig, 5)
+    reducing(rig)
+    assert rig.gate.check(rig.order(side=1, qty=1, price=9_990)) is not None  # adds
+    assert rig.gate.check(rig.order(side=-1, qty=6, price=10_010)) is not None  # would flip
+    working = rig.send(rig.order(side=-1, qty=3, price=10_010))  # a reducing exit
+    assert rig.gate.check(rig.order(side=-1, qty=3, price=10_011)) is not None  # 3 + 3 > 5
+    assert rig.gate.check(rig.order(side=-1, qty=2, price=10_012)) is None  # 3 + 2 = 5
+    assert working.qty == 3
+
+
+def test_entering_reducing_cancels_only_the_entries() -> None:
+    rig = make(drawdown_reduce=50, drawdown_halt=100)
+    long(rig, 10, price=10_000)
+    entry = rig.send(rig.order(side=1, qty=2, price=9_000))
+    exit_ = rig.send(rig.order(side=-1, qty=2, price=10_500))
+    mark(rig, 9_499)  # equity -50.1 from its high-water mark
+    assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
+    assert [c.order_id for c in rig.cancels] == [entry.order_id]
+    assert exit_.order_id not in {c.order_id for c in rig.cancels}
+
+
+# --- drawdown, marked to market --------------------------------------------------------------
+
+
+def test_drawdown_from_the_high_water_mark_at_the_mark() -> None:
+    # 10 lots of a one-cent tick: each tick of mark is $0.10 of equity
+    rig = make(drawdown_reduce=50, drawdown_halt=100)
+    long(rig, 10, price=10_000)  # bought at 10_000 (the mid is 10_000: no edge)
+    mark(rig, 10_300)  # +$30: the high-water mark, with no trade closed
+    mark(rig, 9_800)  # -$20: drawdown $50, at the limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    mark(rig, 9_799)  # drawdown $50.10
+    assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
+    [action] = rig.actions("reduce_only")
+    assert (action.layer, action.rule, action.strategy) == ("L2", "drawdown", "s1")
+    assert action.value == pytest.approx(50.1) and action.limit == 50
+    mark(rig, 9_300)  # drawdown $100: at the halt limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
+    mark(rig, 9_299)
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+
+
+def test_a_recovery_does_not_lift_a_mode_by_itself() -> None:
+    rig = make(drawdown_reduce=50, drawdown_halt=100)
+    long(rig, 10, price=10_000)
+    mark(rig, 8_999)
+    mark(rig, 11_000)
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+
+
+# --- halt ------------------------------------------------------------------------------------
+
+
+def test_a_halt_cancels_working_orders_and_blocks_new_ones() -> None:
+    rig = make(drawdown_reduce=50, drawdown_halt=100)
+    long(rig, 10, price=10_000)
+    working = rig.send(rig.order(side=-1, qty=2, price=10_500))
+    in_flight = rig.send(rig.order(side=1, qty=1, price=9_000, order_id=0), ack=False)
+    other = rig.send(rig.order(side=1, qty=1, price=9_900, strategy="s2"))
+    mark(rig, 8_999)  # -$100.1
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    assert [c.order_id for c in rig.cancels] == [working.order_id]  # not s2's order
+    r = rig.gate.check(rig.order(side=-1, qty=1, price=9_000))
+    assert r is not None and (r.layer, r.rule) == ("L2", "strategy_halted")
+    # the order in flight had no venue id: it is cancelled the moment it is acknowledged
+    rig.feed(OrderAccepted(rig.clock.now_ns(), "XNAS", "ABC", 99, in_flight.client_order_id, 7,
+                           1, 1, 1, 9_000, 1))
+    assert rig.cancels[-1].order_id == 99
+    assert other.order_id not in {c.order_id for c in rig.cancels}
+
+
+def test_restart_is_an_authorised_journaled_decision() -> None:
+    rig = make()
+    rig.gate.state.strategy("s1").mode = StrategyMode.HALTED
+    with pytest.raises(PermissionError, match="intern"):
+        rig.gate.restart_strategy("s1", "intern", "looks fine")
+    with pytest.raises(ValueError, match="reason"):
+        rig.gate.restart_strategy("s1", "risk-officer", " ")
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    rig.at(5 * SEC)
+    rig.gate.restart_strategy("s1", "risk-officer", "feed fixed")
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    [action] = rig.actions("restart_strategy")
+    assert action.t_ns == 5 * SEC and "risk-officer" in action.detail
+    assert "feed fixed" in action.detail
+    assert rig.gate.check(rig.order(side=1, qty=1, t=5 * SEC)) is None
+
+
+# --- volatility ------------------------------------------------------------------------------
+
+
+def returns_of(rig: Rig, bps: float, seconds: int) -> None:
+    """Marks that move by `bps` each second (log return), then one more bucket to close."""
+    t0 = rig.clock.now_ns()
+    price = 10_000.0
+    for i in range(seconds + 1):
+        rig.at(t0 + (i + 1) * SEC)
+        mark(rig, round(price))
+        price *= math.exp(bps / 10_000)
+    rig.at(rig.clock.now_ns() + SEC)
+    mark(rig, round(price / math.exp(bps / 10_000)))
+
+
+def test_volatility_level_1_cuts_sizes_and_lifts_when_calm() -> None:
+    rig = make(vol_level1_bps=40.0, vol_level2_bps=120.0, vol_size_cut=0.5, max_order_qty=10,
+               reference_max_age_ms=600_000)
+    rig.send(rig.order(qty=1, price=9_990))  # the strategy trades ABC
+    returns_of(rig, 50, 1)  # one 50 bps return over the window: 50 > 40
+    sb = rig.gate.state.strategy("s1")
+    assert sb.vol_level == 1 and rig.gate.size_multiplier("s1") == 0.5
+    [action] = rig.actions("reduce_size")
+    assert action.rule == "volatility" and action.value == pytest.approx(50, abs=1)
+    r = rig.gate.check(rig.order(qty=6, price=9_990))
+    assert r is not None and (r.rule, r.limit) == ("max_order_qty", 5)
+    assert rig.gate.check(rig.order(qty=5, price=9_991)) is None
+    # 60 calm seconds push the move out of the window
+    t = rig.clock.now_ns()
+    for i in range(62):
+        rig.at(t + (i + 1) * SEC)
+        mark(rig, rig.gate.state.markets["ABC"].mark)
+    assert rig.gate.size_multiplier("s1") == 1.0
+    assert rig.actions("restore_size")
+
+
+def test_volatility_boundary_and_level_2_halt() -> None:
+    rig = make(vol_level1_bps=40.0, vol_level2_bps=120.0, reference_max_age_ms=600_000)
+    rig.send(rig.order(qty=1, price=9_990))
+    returns_of(rig, 39, 1)
+    assert rig.gate.state.strategy("s1").vol_level == 0
+    returns_of(rig, 125, 1)  # sqrt(39^2 + 2 x 125^2)-ish > 120
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    [action] = rig.actions("halt_strategy")
+    assert action.rule == "volatility" and action.value > 120
+
+
+# --- concentration ---------------------------------------------------------------------------
+
+
+def test_concentration_of_one_instrument_against_capital() -> None:
+    # capital $1,000, at most 50% in one instrument: $500 = 5 shares at $100
+    rig = make(capital=1_000, max_concentration=0.5)
+    long(rig, 5, price=10_000)
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    long(rig, 1, price=10_000)
+    assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
+    [action] = rig.actions("reduce_only")
+    assert (action.rule, action.detail) == ("concentration", "ABC")
+    assert action.value == pytest.approx(0.6) and action.limit == 0.5
+
+
+# --- runaway messages and repeated executions -------------------------------------------------
+
+
+def test_message_runaway_halts_the_strategy() -> None:
+    rig = make(max_messages=5, message_window_ms=1_000)
+    t = 2 * SEC  # a window starts here
+    for i in range(4):
+        assert rig.gate.check(rig.order(price=9_990 + i, t=t + i)) is None
+    rig.gate.check_cancel("s1", "XNAS", t + 4)  # the 5th message: at the limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    r = rig.gate.check(rig.order(price=9_980, t=t + 5))
+    assert r is not None and (r.layer, r.rule) == ("L2", "strategy_halted")
+    [action] = rig.actions("halt_strategy")
+    assert (action.rule, action.value, action.limit) == ("message_runaway", 6, 5)
+    assert len(rig.cancels) == 4  # its working orders went
+    # another strategy is unaffected
+    assert rig.gate.check(rig.order(price=9_980, t=t + 6, strategy="s2")) is None
+
+
+def test_repeated_executions_in_a_short_window_halt() -> None:
+    rig = make(max_executions=3, execution_window_ms=100)
+    t = rig.clock.now_ns()
+    orders = [rig.send(rig.order(price=9_990 + i, qty=2)) for i in range(3)]
+    for i, o in enumerate(orders[:2]):
+        rig.fill(o, t=t + i * MS)
+    rig.fill(orders[2], qty=1, t=t + 2 * MS)  # 3 fills in 100 ms: at the limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    rig.fill(orders[2], qty=1, t=t + 100 * MS + 1)  # the first fill has left the window
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    o = rig.send(rig.order(price=9_980, qty=1))
+    rig.fill(o, t=t + 100 * MS + 2)  # 4 fills within the last 100 ms
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    [action] = rig.actions("halt_strategy")
+    assert (action.rule, action.value, action.limit) == ("repeated_executions", 4, 3)
