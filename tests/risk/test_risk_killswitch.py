@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from risk_rig import ROOMY, SEC, Rig, matrix
 
-from flashguard.core.events import KillSwitch, OrderAccepted, Quote, VenueStatus
+from flashguard.core.events import KillSwitch, OrderAccepted, Quote, VenueStatus, decode, encode
 from flashguard.system.risk import KillSwitchError
-from flashguard.system.risk.types import RiskOrder
+from flashguard.system.risk.types import RiskOrder, StrategyMode
 
 VENUES = ("XNAS", "ARCX", "BATS")
 
@@ -146,6 +146,27 @@ def test_reset_without_a_halt_is_immediate_and_needs_an_engaged_switch() -> None
     assert rig.gate.reset("risk-officer", "done") is True
 
 
+def test_without_a_cooldown_a_halt_does_not_hold_a_reset_back() -> None:
+    rig = make(cooldown_after_reopen_s=0)
+    rig.gate.kill("ops-desk", "test")
+    rig.feed(VenueStatus(2 * SEC, "XNAS", "", "halted", "MWCB level 1"))
+    assert rig.gate.reset("risk-officer", "done") is True
+
+
+def test_the_cooldown_boundary_after_a_reopen() -> None:
+    rig = make(cooldown_after_reopen_s=600)
+    rig.feed(VenueStatus(2 * SEC, "XNAS", "", "halted", "MWCB level 1"))
+    rig.feed(VenueStatus(3 * SEC, "XNAS", "", "open", "reopened"))
+    rig.gate.kill("ops-desk", "after the halt")
+    rig.at(3 * SEC + 600 * SEC - 1)
+    assert rig.gate.reset("risk-officer", "one ns early") is False
+    r = rig.gate.check(rig.order(t=3 * SEC + 600 * SEC - 1))
+    assert r is not None and r.rule == "kill_switch"
+    r = rig.gate.check(rig.order(t=3 * SEC + 600 * SEC))  # the first order at the end
+    assert not rig.gate.kill_engaged
+    assert r is not None and r.rule == "stale_reference"  # judged by the other layers again
+
+
 def test_a_lost_venue_connection_kills() -> None:
     rig = make()
     working_everywhere(rig, per_venue=1)
@@ -178,3 +199,17 @@ def test_runaway_messages_across_strategies_kill() -> None:
     assert r is not None and r.rule == "kill_switch" and rig.gate.kill_engaged
     assert rig.actions("kill")[0].rule == "message_runaway"
     assert len(rig.cancels) == 6
+
+
+def test_every_decision_event_goes_through_the_journal_codec() -> None:
+    rig = make(max_drawdown=100)
+    o = rig.send(rig.order(side=1, qty=10, price=10_000))
+    rig.gate.check(rig.order(qty=10**6))  # a rejection
+    rig.gate.state.strategy("s1").mode = StrategyMode.HALTED
+    rig.gate.check(rig.order())  # an L2 rejection
+    rig.fill(o)
+    rig.feed(Quote(3 * SEC, "ALL", "ABC", 8_000, 10, 8_002, 10))  # a kill
+    decisions = [e for e in rig.events]
+    assert {type(e).__name__ for e in decisions} >= {"RiskAction", "OrderRejected", "KillSwitch"}
+    for ev in decisions:
+        assert decode(encode(ev)) == ev

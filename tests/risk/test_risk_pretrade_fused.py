@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from risk_rig import INSTRUMENTS, LIMIT, ROOMY, matrix
 
 from flashguard.system.risk import pretrade as l1
+from flashguard.system.risk.fastpath import passes_limit_order
 from flashguard.system.risk.state import RiskState, View
 from flashguard.system.risk.types import RiskOrder
 
@@ -113,6 +114,6 @@ def test_fused_predicate_equals_the_rules(scene: tuple[RiskOrder, View]) -> None
     o, v = scene
     lim = v.limits
     expected = l1.first_rejection(RULES_BUT_THROTTLE, o, v, lim) is None
-    assert l1.passes_limit_order(o, v, lim) is expected
+    assert passes_limit_order(o, v, lim) is expected
     # and again from the bounds now cached for this market version
-    assert l1.passes_limit_order(o, v, lim) is expected
+    assert passes_limit_order(o, v, lim) is expected

@@ -42,6 +42,7 @@ from flashguard.core.instruments import Instrument
 from flashguard.system.risk import portfolio as l3
 from flashguard.system.risk import pretrade as l1
 from flashguard.system.risk import strategy as l2
+from flashguard.system.risk.fastpath import passes_limit_order
 from flashguard.system.risk.killswitch import KILL, RESET, RESET_PENDING, KillSwitch
 from flashguard.system.risk.ledger import OrderRecord, PositionBook, StrategyBook
 from flashguard.system.risk.marketdata import InstrumentMarket
@@ -177,7 +178,7 @@ class RiskGate:
             if r is not None:
                 return self._reject(o, r)
             v.session.orders.take(t)
-        elif not (l1.passes_limit_order(o, v, lim) and v.session.orders.take(t)):
+        elif not (passes_limit_order(o, v, lim) and v.session.orders.take(t)):
             r = l1.first_rejection(l1.LIMIT_ORDER_RULES, o, v, lim)
             if r is not None:
                 return self._reject(o, r)
@@ -195,6 +196,12 @@ class RiskGate:
             self._emit(RiskAction(t, L1, "all", 0.0, 0.0, ACCEPT, o.strategy, o.client_order_id))
         return None
 
+    def adopt(self, o: RiskOrder) -> None:
+        """Count an order passed before a restart, without judging it again: recovery replays
+        the journal's orders through here, then their reports through `on_event`."""
+        if o.client_order_id not in self.state.orders:
+            self.state.register(o, self.state.view(o.strategy, o.venue, o.instrument))
+
     def check_cancel(self, strategy: str, venue: str, t_ns: int) -> None:
         """Cancels always pass, on their own budget; they still count as messages, so a
         cancel storm is a runaway like any other."""
@@ -207,7 +214,8 @@ class RiskGate:
 
     def _reject(self, o: RiskOrder, r: Rejection) -> Rejection:
         self._emit(
-            RiskAction(o.t_ns, r.layer, r.rule, r.value, r.limit, REJECT, o.strategy,
+            RiskAction(o.t_ns, r.layer, r.rule, float(r.value), float(r.limit), REJECT,
+                       o.strategy,
                        f"{o.client_order_id}: {r.detail}" if r.detail else o.client_order_id)
         )
         self._emit(

@@ -118,11 +118,14 @@ class KillSwitch:
         return False
 
     def release_at(self) -> int | None:
-        """When a pending reset may take effect: None while a venue is still halted."""
+        """When a pending reset may take effect: None while a venue is still halted (with a
+        cool-down configured; without one, a reset is never held back)."""
+        if not self.cooldown_ns:
+            return 0
         if self._halted:
             return None
         last = self.state.last_reopen_ns
-        return 0 if last is None or not self.cooldown_ns else last + self.cooldown_ns
+        return 0 if last is None else last + self.cooldown_ns
 
     def release_due(self, t_ns: int) -> bool:
         if not self.state.pending_by:

@@ -187,8 +187,7 @@ class RiskState:
             v.book.open_buy += o.qty
         else:
             v.book.open_sell += o.qty
-        if o.order_id:
-            self.by_venue_id[(o.venue, o.order_id)] = rec
+        # by_venue_id is filled on the ack: modifies and their refusals only follow an ack
         return rec
 
     def amend(self, o: RiskOrder) -> None:
