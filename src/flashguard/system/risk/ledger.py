@@ -52,10 +52,6 @@ class StrategyBook:
         self.messages = RateWindow(self.limits.max_messages, self.limits.message_window_ns)
         self.executions: deque[int] = deque()  # fill times inside the execution window
 
-    @property
-    def drawdown(self) -> int:
-        return self.hwm - self.equity
-
 
 class PositionBook:
     """One strategy's position in one instrument, with its working + in-flight quantity."""
@@ -90,11 +86,3 @@ class OrderRecord(msgspec.Struct, gc=False):
     filled: int = 0
     acked: bool = False
     cancel: int = 0  # 0 none, 1 owed on the ack (no venue id yet), 2 sent
-
-    @property
-    def instrument(self) -> str:
-        return self.book.market.symbol
-
-    @property
-    def strategy(self) -> str:
-        return self.book.strategy.name
