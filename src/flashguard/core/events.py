@@ -190,6 +190,70 @@ class KillSwitch(Event, frozen=True, gc=False, tag="kill_switch"):
     reason: str
 
 
+# --- what the system did -------------------------------------------------------------------
+
+
+class OrderSubmitted(Event, frozen=True, gc=False, tag="order_submitted"):
+    """The trading system sent a child order to a venue (after every risk layer passed it)."""
+
+    venue: str
+    instrument: str
+    strategy: str
+    client_order_id: str
+    side: int
+    order_type: int
+    tif: int
+    price: int  # ticks; 0 for a market order
+    qty: int
+
+
+class LuldBand(Event, frozen=True, gc=False, tag="luld_band"):
+    """A published LULD price band (inclusive, ticks), as the SIP disseminates it."""
+
+    venue: str
+    instrument: str
+    lower: int
+    upper: int
+
+
+class RouteDecision(Event, frozen=True, gc=False, tag="route_decision"):
+    """A smart-order-router decision: route, probe, score, reroute, tactic, queue, release."""
+
+    strategy: str
+    parent_id: str
+    instrument: str
+    decision: str
+    venue: str = ""
+    qty: int = 0
+    price: int = 0
+    detail: str = ""
+
+
+class RegimeChange(Event, frozen=True, gc=False, tag="regime_change"):
+    """A strategy switched between its normal (alpha) mode and capital preservation."""
+
+    strategy: str
+    mode: str  # "normal" | "preservation"
+    reason: str
+
+
+class PortfolioSnapshot(Event, frozen=True, gc=False, tag="snapshot"):
+    """A periodic mark of the whole book, for the timeline and the report (currency units).
+
+    mode is the most severe state anywhere: "active", "reducing", "halted" (a strategy),
+    "reduce_only" (the portfolio) or "killed"."""
+
+    equity: float
+    pnl: float
+    drawdown_pct: float
+    gross: float
+    net: float
+    var: float
+    es: float
+    vpin_cdf: float
+    mode: str
+
+
 AnyEvent = Union[
     NewOrder,
     CancelOrder,
@@ -206,6 +270,11 @@ AnyEvent = Union[
     Quote,
     RiskAction,
     KillSwitch,
+    OrderSubmitted,
+    LuldBand,
+    RouteDecision,
+    RegimeChange,
+    PortfolioSnapshot,
 ]
 
 TERMINAL_EVENTS = (OrderRejected, OrderCancelled, OrderExpired)
