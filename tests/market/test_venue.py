@@ -80,16 +80,38 @@ def test_fill_and_fees() -> None:
     assert len(trades) == 1 and trades[0].price == 100
 
 
-def test_orders_rejected_while_halted_then_accepted_after_reopen() -> None:
+def test_orders_rejected_while_closed() -> None:
     loop, venue = make()
     reports: list[Event] = []
     venue.connect(1, reports.append)
+    venue.set_status("ES", "closed", "test")
+    venue.submit(1, "ES", Side.BUY, 1, price=99)
+    loop.run()
+    assert isinstance(reports[-1], OrderRejected) and reports[-1].reason == "venue_closed"
+    assert venue.engine.book("ES").best_bid() is None
+
+
+def test_halt_holds_orders_without_matching_then_reopening_auction_uncrosses() -> None:
+    loop, venue = make()
+    reports: list[Event] = []
+    for owner in (1, 2, 3):
+        venue.connect(owner, reports.append)
+    venue.submit(1, "ES", Side.SELL, 5, price=101)  # resting before the halt
+    loop.run()
     venue.set_status("ES", "halted", "test")
-    venue.submit(1, "ES", Side.BUY, 1, price=99)
+    venue.submit(2, "ES", Side.BUY, 4, price=103)  # would trade at once if open
+    venue.submit(3, "ES", Side.SELL, 2, price=100)
     loop.run()
-    assert isinstance(reports[-1], OrderRejected) and reports[-1].reason == "venue_halted"
-    venue.set_status("ES", "open", "test")
-    venue.submit(1, "ES", Side.BUY, 1, price=99)
+    assert not [r for r in reports if isinstance(r, OrderFilled)]
+    assert [type(r) for r in reports[-2:]] == [OrderAccepted, OrderAccepted]
+    result = venue.reopen("ES", reference_price=102)
     loop.run()
-    assert isinstance(reports[-1], OrderAccepted)
-    assert venue.engine.book("ES").best_bid() == 99
+    # demand 4 at <= 103; supply 2 at 100 and 5 at 101: volume 4 at 101 (103 would also do 4,
+    # but 101..103 tie on volume and imbalance; 102, the reference, is the closest)
+    assert result.volume == 4
+    fills = [r for r in reports if isinstance(r, OrderFilled)]
+    assert {f.price for f in fills} == {result.price}
+    assert sum(f.qty for f in fills if f.side == 1) == 4
+    assert venue.status["ES"] == "open"
+    assert venue.engine.book("ES").best_ask() == 101  # 3 lots of the resting sell remain
+    assert venue.engine.book("ES").l1()[3] == 3

@@ -1,12 +1,22 @@
 """A venue: a matching engine behind a network, with fees, a market-data feed and a status.
 
 Participants talk to a venue only through `submit`, `cancel` and `modify`. A request reaches
-the engine after the venue's order-entry latency; execution reports travel back to their
-owner after the same latency; market data (quotes, trades, status changes) reaches each
-subscriber after the venue's market-data latency. Because all of this runs on the shared
-event loop, a resting order can be cancelled by a fast participant before a slow participant's
-order, sent when the quote was displayed, arrives: displayed depth that vanishes is a
-consequence of latency, not a flag.
+the engine after the participant's order-entry latency; execution reports travel back after
+the same latency; market data (quotes, trades, status changes) reaches each subscriber after
+the venue's market-data latency. Because all of this runs on the shared event loop, a resting
+order can be cancelled by a fast participant before a slow participant's order, sent when the
+quote was displayed, arrives: displayed depth that vanishes is a consequence of latency, not a
+flag.
+
+Status per instrument: "open" and "limit_state" trade continuously. "paused", "halted" and
+"auction" do not match anything: new orders are accepted and held for the reopening auction,
+and orders (held or resting) can be modified and cancelled. `reopen` runs the call auction
+(one price for everything that crosses) and resumes continuous trading. "closed" and
+"disconnected" reject new orders.
+
+A `guard` (the market's protections, see `flashguard.market.exchange`) may reprice or reject
+each new order before it matches (LULD bands, stop logic, collars) and is told what every
+request did afterwards.
 
 Fees are per lot in fee units of 1/100 tick (negative = rebate); a fill carries `maker`, so
 whoever books it applies the venue's schedule (`Venue.fee`).
@@ -15,6 +25,7 @@ whoever books it applies the venue's schedule (`Venue.fee`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import msgspec
 
@@ -23,19 +34,34 @@ from flashguard.core.events import (
     Event,
     ModifyOrder,
     NewOrder,
+    OrderAccepted,
+    OrderCancelled,
+    OrderFilled,
+    OrderModified,
     OrderRejected,
     Quote,
+    RequestRejected,
     Trade,
     VenueStatus,
 )
 from flashguard.core.loop import EventLoop
 from flashguard.core.orders import OrderType, SelfTradePrevention, Side, TimeInForce
 from flashguard.market.matching import MatchingEngine
+from flashguard.market.protections.auction import AuctionResult, uncross
 
 Listener = Callable[[Event], None]
 
 OPEN = "open"
 TRADING_STATES = frozenset({OPEN, "limit_state"})
+HOLDING_STATES = frozenset({"paused", "halted", "auction"})
+_MARKET = int(OrderType.MARKET)
+_LIMIT = int(OrderType.LIMIT)
+
+
+class Guard(Protocol):
+    def admit(self, venue: Venue, order: NewOrder) -> NewOrder | OrderRejected: ...
+
+    def after(self, venue: Venue, request: Event, events: list[Event]) -> None: ...
 
 
 class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -54,12 +80,22 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Venue:
-    def __init__(self, config: VenueConfig, instruments: Iterable[str], loop: EventLoop) -> None:
+    dark = False
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        instruments: Iterable[str],
+        loop: EventLoop,
+        guard: Guard | None = None,
+    ) -> None:
         self.config = config
         self.name = config.name
         self.loop = loop
+        self.guard = guard
         self.engine = MatchingEngine(config.name, instruments, config.stp)
         self.status: dict[str, str] = {sym: OPEN for sym in self.engine.books}
+        self._held: dict[str, dict[int, NewOrder]] = {sym: {} for sym in self.engine.books}
         self._owners: dict[int, Listener] = {}
         self._latency: dict[int, int] = {}
         self._subscribers: list[Listener] = []
@@ -69,10 +105,12 @@ class Venue:
 
     # --- wiring --------------------------------------------------------------------------
 
-    def connect(self, owner: int, on_report: Listener, latency_ns: int | None = None) -> None:
-        """Register the handler that receives `owner`'s execution reports. latency_ns is the
-        owner's one-way order-entry latency (co-located or remote); default: the venue's."""
-        self._owners[owner] = on_report
+    def connect(self, owner: int, on_report: Listener | None, latency_ns: int | None = None) -> None:
+        """Register the handler that receives `owner`'s execution reports (None: the owner
+        does not listen). latency_ns is the owner's one-way order-entry latency (co-located or
+        remote); default: the venue's."""
+        if on_report is not None:
+            self._owners[owner] = on_report
         if latency_ns is not None:
             if latency_ns < 0:
                 raise ValueError(f"latency_ns={latency_ns} must be >= 0")
@@ -87,6 +125,10 @@ class Venue:
 
     def fee(self, qty: int, maker: bool) -> int:
         return qty * (self.config.maker_fee if maker else self.config.taker_fee)
+
+    def l1(self, instrument: str) -> tuple[int | None, int, int | None, int]:
+        """What the venue displays right now (not what a subscriber has seen yet)."""
+        return self.engine.books[instrument].l1()
 
     # --- order entry ---------------------------------------------------------------------
 
@@ -103,59 +145,145 @@ class Venue:
     ) -> int:
         """Send a new order; returns the venue order id at once (reports follow)."""
         order_id = self._next_order_id
-        self._next_order_id += 1
-        t = self.loop.now_ns() + self.latency(owner)
+        self._next_order_id = order_id + 1
+        t = self.loop.clock.now_ns() + self._latency.get(owner, self.config.entry_latency_ns)
         request = NewOrder(
             t, self.name, instrument, order_id, client_order_id, owner, int(side),
             int(order_type), int(tif), price, qty,
         )
-        self.loop.call_at(t, lambda: self._arrive(request))
+        self.loop.call_at(t, _bind(self._arrive, request))
         return order_id
 
     def cancel(self, owner: int, instrument: str, order_id: int) -> None:
-        t = self.loop.now_ns() + self.latency(owner)
+        t = self.loop.clock.now_ns() + self._latency.get(owner, self.config.entry_latency_ns)
         request = CancelOrder(t, self.name, instrument, order_id, owner)
-        self.loop.call_at(t, lambda: self._arrive(request))
+        self.loop.call_at(t, _bind(self._arrive, request))
 
     def modify(self, owner: int, instrument: str, order_id: int, price: int, qty: int) -> None:
-        t = self.loop.now_ns() + self.latency(owner)
+        t = self.loop.clock.now_ns() + self._latency.get(owner, self.config.entry_latency_ns)
         request = ModifyOrder(t, self.name, instrument, order_id, owner, price, qty)
-        self.loop.call_at(t, lambda: self._arrive(request))
+        self.loop.call_at(t, _bind(self._arrive, request))
 
     # --- what happens at the venue -------------------------------------------------------
 
     def _arrive(self, request: Event) -> None:
         self.messages += 1
-        if type(request) is NewOrder:
-            status = self.status.get(request.instrument, OPEN)
-            if status not in TRADING_STATES:
-                self._report(
-                    [
-                        OrderRejected(
-                            request.t_ns, self.name, request.instrument, request.order_id,
-                            request.client_order_id, request.owner, f"venue_{status}",
-                        )
-                    ]
-                )
+        instrument: str = request.instrument  # type: ignore[attr-defined]
+        status = self.status.get(instrument)
+        if status is None:
+            events = self.engine.handle(request)  # the engine rejects the unknown instrument
+            self._report(events)
+            return
+        if status not in TRADING_STATES:
+            self._arrive_not_trading(request, status)
+            return
+        if type(request) is NewOrder and self.guard is not None:
+            admitted = self.guard.admit(self, request)
+            if type(admitted) is OrderRejected:
+                self._report([admitted])
                 return
+            request = admitted
         events = self.engine.handle(request)
         self._report(events)
-        self._publish_market_data(request, events)
+        self._publish_market_data(instrument, events)
+        if self.guard is not None:
+            self.guard.after(self, request, events)
+
+    def _arrive_not_trading(self, request: Event, status: str) -> None:
+        """No matching while paused, halted or in auction: hold new orders for the reopening;
+        cancels and modifies work on held and resting orders alike."""
+        kind = type(request)
+        instrument: str = request.instrument  # type: ignore[attr-defined]
+        held = self._held[instrument]
+        t = request.t_ns
+        if kind is NewOrder:
+            assert isinstance(request, NewOrder)
+            reason = _invalid(request)
+            if status not in HOLDING_STATES or reason:
+                self._report([
+                    OrderRejected(
+                        t, self.name, instrument, request.order_id, request.client_order_id,
+                        request.owner, reason or f"venue_{status}",
+                    )
+                ])
+                return
+            held[request.order_id] = request
+            self._report([
+                OrderAccepted(
+                    t, self.name, instrument, request.order_id, request.client_order_id,
+                    request.owner, request.side, request.order_type, request.tif,
+                    request.price, request.qty,
+                )
+            ])
+        elif kind is CancelOrder:
+            assert isinstance(request, CancelOrder)
+            order = held.get(request.order_id)
+            if order is not None and order.owner == request.owner:
+                del held[request.order_id]
+                self._report([
+                    OrderCancelled(
+                        t, self.name, instrument, order.order_id, order.client_order_id,
+                        order.owner, order.qty, "user",
+                    )
+                ])
+            else:
+                self._report(self.engine.handle(request))
+                self._publish_market_data(instrument, [])
+        elif kind is ModifyOrder:
+            assert isinstance(request, ModifyOrder)
+            self._modify_not_trading(request, held)
+
+    def _modify_not_trading(self, r: ModifyOrder, held: dict[int, NewOrder]) -> None:
+        order = held.get(r.order_id)
+        resting = self.engine.books[r.instrument].order(r.order_id)
+        if r.qty <= 0 or r.price <= 0 or (order is None and resting is None):
+            self._report(self.engine.handle(r))  # the engine's own rejection
+            return
+        if order is not None:
+            if order.owner != r.owner:
+                self._report(self.engine.handle(r))
+                return
+            held[r.order_id] = msgspec.structs.replace(order, price=r.price, qty=r.qty)
+        else:
+            assert resting is not None
+            if resting.owner != r.owner:
+                self._report(self.engine.handle(r))
+                return
+            if r.price == resting.price and r.qty <= resting.qty:
+                self._report(self.engine.handle(r))  # a size cut keeps priority in the book
+                self._publish_market_data(r.instrument, [])
+                return
+            # A re-price must not match now: the order leaves the book and waits for the auction.
+            self.engine.cancel(CancelOrder(r.t_ns, self.name, r.instrument, r.order_id, r.owner))
+            held[r.order_id] = NewOrder(
+                r.t_ns, self.name, r.instrument, r.order_id, resting.client_order_id, r.owner,
+                resting.side, _LIMIT, resting.tif, r.price, r.qty,
+            )
+            self._publish_market_data(r.instrument, [])
+        self._report([
+            OrderModified(r.t_ns, self.name, r.instrument, r.order_id, r.owner, r.price, r.qty, False)
+        ])
 
     def _report(self, events: list[Event]) -> None:
         """Deliver each execution report to its owner after the return-path latency."""
         owners = self._owners
-        call_later = self.loop.call_later
+        if not owners:
+            return
+        call_at = self.loop.call_at
+        now = self.loop.clock.now_ns()
+        latency = self._latency
+        default = self.config.entry_latency_ns
         for ev in events:
             if type(ev) is Trade:
                 continue
             owner: int = ev.owner  # type: ignore[attr-defined]
             handler = owners.get(owner)
             if handler is not None:
-                call_later(self.latency(owner), _bind(handler, ev))
+                call_at(now + latency.get(owner, default), _bind(handler, ev))
 
-    def _publish_market_data(self, request: Event, events: list[Event]) -> None:
-        instrument: str = request.instrument  # type: ignore[attr-defined]
+    def _publish_market_data(self, instrument: str, events: list[Event]) -> None:
+        if not self._subscribers:
+            return
         md: list[Event] = [ev for ev in events if type(ev) is Trade]
         l1 = self.engine.books[instrument].l1()
         if l1 != self._last_l1.get(instrument):
@@ -179,15 +307,118 @@ class Venue:
 
         self.loop.call_later(self.config.md_latency_ns, deliver)
 
-    # --- status --------------------------------------------------------------------------
+    # --- status and the reopening auction --------------------------------------------------
 
     def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
         """Change an instrument's trading status on this venue and publish it."""
+        if instrument not in self.status:
+            raise ValueError(f"venue {self.name}: unknown instrument={instrument!r}")
         self.status[instrument] = status
         event = VenueStatus(self.loop.now_ns(), self.name, instrument, status, reason)
         self._broadcast([event])
         return event
 
+    def held_orders(self, instrument: str) -> list[NewOrder]:
+        return list(self._held[instrument].values())
 
-def _bind(handler: Listener, event: Event) -> Callable[[], None]:
+    def reopen(self, instrument: str, reference_price: int, reason: str = "reopened") -> AuctionResult:
+        """Run the reopening auction and resume continuous trading.
+
+        Every resting and held order takes part; resting orders keep their time priority
+        ahead of orders entered during the pause. What crosses trades at one price (see
+        `protections.auction.uncross`); the rest of the held orders then enter the book."""
+        t = self.loop.now_ns()
+        book = self.engine.books[instrument]
+        held = self._held[instrument]
+        buys: list[tuple[int, int | None, int, int]] = []
+        sells: list[tuple[int, int | None, int, int]] = []
+        orders: dict[int, tuple[int, str, int, int]] = {}  # id -> (owner, client id, side, qty)
+        priority = 0
+        for side, out in ((1, buys), (-1, sells)):
+            for _price, level in book.l3(side):
+                for o in level:
+                    priority += 1
+                    out.append((o.order_id, o.price, o.qty, priority))
+                    orders[o.order_id] = (o.owner, o.client_order_id, side, o.qty)
+        for h in held.values():
+            priority += 1
+            price = None if h.order_type == _MARKET else h.price
+            (buys if h.side == 1 else sells).append((h.order_id, price, h.qty, priority))
+            orders[h.order_id] = (h.owner, h.client_order_id, h.side, h.qty)
+        result = uncross(buys, sells, reference_price)
+        events: list[Event] = []
+        if result.price is not None:
+            events = self._execute_auction(instrument, t, result, orders, held)
+        released = list(held.values())
+        held.clear()
+        self.status[instrument] = OPEN
+        status = VenueStatus(t, self.name, instrument, OPEN, reason)
+        self._report(events)
+        self._broadcast([status])
+        self._publish_market_data(instrument, events)
+        for order in released:
+            # Already acknowledged when held: only what happens to them now is reported.
+            after = [ev for ev in self.engine.handle(order) if type(ev) is not OrderAccepted]
+            self._report(after)
+            self._publish_market_data(instrument, after)
+        return result
+
+    def _execute_auction(
+        self,
+        instrument: str,
+        t: int,
+        result: AuctionResult,
+        orders: dict[int, tuple[int, str, int, int]],
+        held: dict[int, NewOrder],
+    ) -> list[Event]:
+        price = result.price
+        assert price is not None
+        left = {oid: info[3] for oid, info in orders.items()}
+        events: list[Event] = []
+        engine = self.engine
+        for buy_id, sell_id, qty in result.allocations:
+            engine.trade_seq += 1
+            trade_id = engine.trade_seq
+            events.append(Trade(t, self.name, instrument, trade_id, price, qty, 0, sell_id, buy_id))
+            for oid in (buy_id, sell_id):
+                owner, client_id, side, _ = orders[oid]
+                left[oid] -= qty
+                events.append(
+                    OrderFilled(
+                        t, self.name, instrument, oid, client_id, owner, side, price, qty,
+                        left[oid], False, trade_id,
+                    )
+                )
+        for oid, remaining in left.items():
+            if remaining == orders[oid][3]:
+                continue
+            owner = orders[oid][0]
+            if oid in held:
+                if remaining:
+                    held[oid] = msgspec.structs.replace(held[oid], qty=remaining)
+                else:
+                    del held[oid]
+            elif remaining:
+                book_order = engine.books[instrument].order(oid)
+                assert book_order is not None
+                engine.modify(ModifyOrder(t, self.name, instrument, oid, owner, book_order.price, remaining))
+            else:
+                engine.cancel(CancelOrder(t, self.name, instrument, oid, owner), "auction_fill")
+        return events
+
+
+def _invalid(order: NewOrder) -> str:
+    if order.qty <= 0:
+        return "invalid_qty"
+    if order.order_type == _LIMIT and order.price <= 0:
+        return "invalid_price"
+    if order.side not in (1, -1):
+        return "invalid_side"
+    return ""
+
+
+def _bind(handler: Callable[[Event], None], event: Event) -> Callable[[], None]:
     return lambda: handler(event)
+
+
+__all__ = ["HOLDING_STATES", "OPEN", "TRADING_STATES", "Guard", "RequestRejected", "Venue", "VenueConfig"]

@@ -1,0 +1,1 @@
+"""The crowd: one module per kind of participant, each with a few documented parameters."""

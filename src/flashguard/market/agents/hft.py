@@ -1,0 +1,132 @@
+"""HFT intermediaries: fast, tiny inventories, and they trade with each other ("hot potato").
+
+Each HFT wakes every `wake_ms` (jittered), takes any cross-venue arbitrage (a bid on one venue
+above an offer on another), and joins the best bid and offer on one lit venue with `size` lots, leaning with the order flow: when recent aggressor flow is one-sided
+(toxicity above `lean_toxicity`) it quotes only the side that flow is not hitting. Whenever a
+fill leaves its inventory beyond `unload_at` x `inventory_limit`, it unloads the excess at once
+with an IOC order at the best opposite price on the venue that shows it, which is often
+another HFT's quote: inventory is passed on within milliseconds, volume multiplies, and no
+one holds much. Latency `latency_us` is co-located.
+"""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+
+from flashguard.core.events import Event, OrderFilled
+from flashguard.market.agents.base import Draws, World
+from flashguard.market.agents.quoting import Slots
+
+_IOC = 3
+
+
+class HftParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    count: int = 16
+    inventory_limit: int = 40
+    size: int = 5
+    unload_at: float = 0.5
+    wake_ms: int = 400
+    lean_toxicity: float = 0.35
+    latency_us: int = 10
+
+
+class Hft:
+    def __init__(self, params: HftParams, world: World, owner: int, rng: np.random.Generator) -> None:
+        self.p = params
+        self.world = world
+        self.owner = owner
+        self.draws = Draws(rng)
+        self.slots = Slots(world, owner)
+        for v in world.lit:
+            v.connect(owner, self._on_report, params.latency_us * 1000)
+
+    @property
+    def inventory(self) -> int:
+        return self.slots.inventory
+
+    def start(self) -> None:
+        self._schedule()
+
+    def _schedule(self) -> None:
+        wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
+        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._wake)
+
+    def _on_report(self, ev: Event) -> None:
+        self.slots.on_report(ev)
+        if type(ev) is OrderFilled:
+            self._unload()
+
+    def _unload(self) -> None:
+        p = self.p
+        inv = self.slots.inventory
+        if abs(inv) <= p.unload_at * p.inventory_limit:
+            return
+        world = self.world
+        sym = world.instrument
+        side = -1 if inv > 0 else 1
+        best_venue = None
+        best_price = 0
+        for venue in world.lit:
+            if venue.status[sym] not in ("open", "limit_state"):
+                continue
+            bid, _, ask, _ = venue.engine.books[sym].l1()
+            price = bid if side == -1 else ask
+            if price is None:
+                continue
+            if best_venue is None or (price > best_price if side == -1 else price < best_price):
+                best_venue, best_price = venue, price
+        if best_venue is None:
+            return
+        qty = abs(inv) - int(p.unload_at * p.inventory_limit / 2)
+        best_venue.submit(self.owner, sym, side, qty, best_price, 1, _IOC)
+
+    def _arbitrage(self) -> None:
+        """A bid on one venue above an offer on another is free money: take both sides."""
+        world = self.world
+        sym = world.instrument
+        hi = lo = None
+        hi_bid = lo_ask = 0
+        hi_qty = lo_qty = 0
+        for venue in world.lit:
+            if venue.status[sym] not in ("open", "limit_state"):
+                continue
+            bid, bid_qty, ask, ask_qty = venue.engine.books[sym].l1()
+            if bid is not None and (hi is None or bid > hi_bid):
+                hi, hi_bid, hi_qty = venue, bid, bid_qty
+            if ask is not None and (lo is None or ask < lo_ask):
+                lo, lo_ask, lo_qty = venue, ask, ask_qty
+        if hi is None or lo is None or hi is lo or hi_bid <= lo_ask:
+            return
+        qty = min(hi_qty, lo_qty, self.p.inventory_limit)
+        lo.submit(self.owner, sym, 1, qty, lo_ask, 1, _IOC)
+        hi.submit(self.owner, sym, -1, qty, hi_bid, 1, _IOC)
+
+    def _wake(self) -> None:
+        self._schedule()
+        p = self.p
+        world = self.world
+        sym = world.instrument
+        self._unload()
+        self._arbitrage()
+        vi = self.draws.below(len(world.lit))
+        venue = world.lit[vi]
+        if venue.status[sym] not in ("open", "limit_state"):
+            self.slots.pull_all()
+            return
+        bid, _, ask, _ = venue.engine.books[sym].l1()
+        if bid is None or ask is None:
+            self.slots.pull_all()
+            return
+        inv = self.slots.inventory
+        s = world.signals
+        flow_down = s.toxicity > p.lean_toxicity and s.ret(5) < 0
+        flow_up = s.toxicity > p.lean_toxicity and s.ret(5) > 0
+        buy = p.size if inv + p.size <= p.inventory_limit and not flow_down else 0
+        sell = p.size if inv - p.size >= -p.inventory_limit and not flow_up else 0
+        for other in range(len(world.lit)):
+            if other != vi:
+                self.slots.place(other, 1, 0, 0, 0)
+                self.slots.place(other, -1, 0, 0, 0)
+        self.slots.place(vi, 1, 0, bid, buy)
+        self.slots.place(vi, -1, 0, ask, sell)

@@ -1,0 +1,101 @@
+"""Market makers: quote both sides around fair value, within an inventory limit, and step
+back as the market turns violent.
+
+Each maker wakes every `wake_ms` (jittered) and quotes `levels` price levels per side on every
+lit venue, `size` lots per level scaled by the venue's depth weight. Fair value is the crowd's
+flow-informed estimate (`Signals.fair`), shifted against inventory (`skew_ticks` at the limit) so a long maker
+quotes lower and sells down its position. The half-spread widens with stress: x
+(vol_ratio / widen_vol) once volatility is above its normal level by that factor, and
+x (1 + 2 toxicity). When volatility reaches `pull_vol` x normal or toxicity `pull_toxicity`, or
+a loss on inventory marks past `max_loss_ticks` per lot of limit, the maker pulls every quote
+and stays out for at least `cooldown_s`. At the inventory limit it stops quoting the side
+that would add to it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+import numpy as np
+
+from flashguard.core.clock import NS_PER_SECOND
+from flashguard.market.agents.base import Draws, World
+from flashguard.market.agents.quoting import Slots
+
+
+class MarketMakerParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    count: int = 8
+    inventory_limit: int = 150
+    size: int = 12
+    levels: int = 3
+    half_spread_ticks: float = 1.0
+    level_gap_ticks: int = 2
+    skew_ticks: float = 6.0
+    wake_ms: int = 700
+    widen_vol: float = 2.0
+    pull_vol: float = 5.0
+    pull_toxicity: float = 0.7
+    cooldown_s: float = 60.0
+    latency_us: int = 50
+
+
+class MarketMaker:
+    def __init__(self, params: MarketMakerParams, world: World, owner: int, rng: np.random.Generator, weights: list[float]) -> None:
+        self.p = params
+        self.world = world
+        self.owner = owner
+        self.draws = Draws(rng)
+        self.slots = Slots(world, owner)
+        self.weights = [w / max(weights) for w in weights]
+        self.out_until = 0
+        for v in world.lit:
+            v.connect(owner, self.slots.on_report, params.latency_us * 1000)
+
+    def start(self) -> None:
+        self._schedule()
+
+    @property
+    def inventory(self) -> int:
+        return self.slots.inventory
+
+    def _schedule(self) -> None:
+        wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
+        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._wake)
+
+    def _wake(self) -> None:
+        self._schedule()
+        p = self.p
+        world = self.world
+        s = world.signals
+        now = world.loop.clock.now_ns()
+        stressed = s.vol_ratio >= p.pull_vol or s.toxicity >= p.pull_toxicity
+        if stressed:
+            self.out_until = now + int(p.cooldown_s * NS_PER_SECOND)
+        if now < self.out_until:
+            if self.slots.live():
+                self.slots.pull_all()
+            return
+        mid = s.fair
+        inv = self.slots.inventory
+        limit = p.inventory_limit
+        center = mid - p.skew_ticks * inv / limit
+        half = p.half_spread_ticks * max(1.0, s.vol_ratio / p.widen_vol) * (1 + 2 * s.toxicity)
+        # Working orders count against the limit: everything showing could fill at once.
+        bought = sold = 0
+        for level in range(p.levels):
+            gap = half + level * p.level_gap_ticks
+            b = math.floor(center - gap)
+            a = math.ceil(center + gap)
+            if a <= b:
+                a = b + 1
+            for vi, venue in enumerate(world.lit):
+                if venue.status[world.instrument] not in ("open", "limit_state"):
+                    continue
+                size = max(1, int(p.size * self.weights[vi]))
+                buy = size if inv + bought + size <= limit else 0
+                sell = size if inv - sold - size >= -limit else 0
+                bought += buy
+                sold += sell
+                self.slots.place(vi, 1, level, b, buy)
+                self.slots.place(vi, -1, level, a, sell)

@@ -1,0 +1,113 @@
+"""Noise traders: many small participants who trade for reasons of their own.
+
+One population object runs `count` traders. Each trader acts at Poisson times of rate
+`rate_per_min` per minute (the population merges the clocks: the next action is an exponential
+wait at the summed rate, and a uniformly chosen trader acts, which is the same process). The
+population's pace rises with the market's short-term volatility (`vol_feedback`): activity
+begets activity, which gives volatility clustering.
+
+An action, on a venue chosen by its depth weight: cancel one of the trader's resting orders
+(probability `cancel_prob`, if it has any); else a new order on a random side, marketable with
+probability `market_prob` (an IOC at the opposite best), otherwise a limit order resting
+`offset` ticks behind the same-side best, offset drawn from an exponential of mean
+`mean_offset_ticks` (it may improve the price inside a wide spread). Sizes are 1 + a Pareto
+draw with tail index `size_tail` scaled to `mean_size` (heavy tailed). A trader keeps at most
+`max_orders` resting orders (its oldest is cancelled first). Noise traders never look at fills.
+"""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+
+from flashguard.core.clock import NS_PER_MINUTE
+from flashguard.market.agents.base import Draws, World
+
+_IOC = 3
+_DAY = 1
+
+
+class NoiseParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    count: int = 900
+    rate_per_min: float = 1.0
+    cancel_prob: float = 0.3
+    market_prob: float = 0.12
+    mean_offset_ticks: float = 4.0
+    mean_size: float = 4.0
+    size_tail: float = 2.2
+    max_orders: int = 3
+    vol_feedback: float = 0.5
+    latency_us: int = 500
+
+
+class NoiseTraders:
+    def __init__(self, params: NoiseParams, world: World, first_owner: int, rng: np.random.Generator, weights: list[float]) -> None:
+        self.p = params
+        self.world = world
+        self.first_owner = first_owner
+        self.draws = Draws(rng)
+        self.orders: list[list[tuple[int, int]]] = [[] for _ in range(params.count)]  # (venue idx, id)
+        cum = np.cumsum(weights) / sum(weights)
+        self._venue_cum = cum.tolist()
+        self._mean_wait_ns = NS_PER_MINUTE / max(params.count * params.rate_per_min, 1e-9)
+        # Pareto(a) has mean a/(a-1) for a > 1 (numpy's pareto is Lomax: mean 1/(a-1))
+        a = params.size_tail
+        self._size_scale = max(params.mean_size - 1, 0.0) * (a - 1)
+        for i in range(params.count):
+            for v in world.lit:
+                v.connect(first_owner + i, None, params.latency_us * 1000)
+
+    def start(self) -> None:
+        if self.p.count > 0 and self.p.rate_per_min > 0:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        boost = 1.0 + self.p.vol_feedback * max(0.0, self.world.signals.vol_ratio - 1.0)
+        wait = int(self.draws.exponential() * self._mean_wait_ns / min(boost, 5.0)) + 1
+        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._act)
+
+    def _venue(self) -> int:
+        u = self.draws.uniform()
+        for i, c in enumerate(self._venue_cum):
+            if u <= c:
+                return i
+        return len(self._venue_cum) - 1
+
+    def _act(self) -> None:
+        self._schedule()
+        d = self.draws
+        p = self.p
+        i = d.below(p.count)
+        owner = self.first_owner + i
+        mine = self.orders[i]
+        world = self.world
+        if mine and d.uniform() < p.cancel_prob:
+            vi, oid = mine.pop(d.below(len(mine)))
+            world.lit[vi].cancel(owner, world.instrument, oid)
+            return
+        vi = self._venue()
+        venue = world.lit[vi]
+        if venue.status[world.instrument] not in ("open", "limit_state"):
+            return
+        bid, _, ask, _ = venue.engine.books[world.instrument].l1()
+        ref = int(world.signals.mid)
+        bid = bid if bid is not None else (ask - 1 if ask is not None else ref - 1)
+        ask = ask if ask is not None else bid + 1
+        side = 1 if d.uniform() < 0.5 else -1
+        a = p.size_tail
+        size = 1 + int(self._size_scale * ((1.0 - d.uniform()) ** (-1.0 / a) - 1.0))
+        if d.uniform() < p.market_prob:
+            price = ask if side == 1 else bid
+            venue.submit(owner, world.instrument, side, size, price, 1, _IOC)
+            return
+        offset = int(d.exponential() * p.mean_offset_ticks) - 1
+        if side == 1:
+            price = min(bid - offset, ask - 1)
+        else:
+            price = max(ask + offset, bid + 1)
+        if price <= 0:
+            return
+        if len(mine) >= p.max_orders:
+            ovi, old = mine.pop(0)
+            world.lit[ovi].cancel(owner, world.instrument, old)
+        mine.append((vi, venue.submit(owner, world.instrument, side, size, price, 1, _DAY)))

@@ -1,0 +1,78 @@
+"""The order slots a quoting agent keeps on each venue: one resting order per (venue, side,
+level), moved with a modify when its price should change, replaced when it is gone.
+
+Execution reports keep the slots true: a fill updates inventory and frees a slot whose order
+is done; a cancel or a rejected modify frees the slot."""
+
+from __future__ import annotations
+
+from flashguard.core.events import (
+    Event,
+    OrderCancelled,
+    OrderFilled,
+    OrderRejected,
+    RequestRejected,
+)
+from flashguard.market.agents.base import World
+
+_DAY = 1
+
+
+class Slots:
+    __slots__ = ("by_id", "inventory", "owner", "slots", "traded", "world")
+
+    def __init__(self, world: World, owner: int) -> None:
+        self.world = world
+        self.owner = owner
+        self.slots: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # key -> (id, price, qty)
+        self.by_id: dict[int, tuple[int, int, int]] = {}
+        self.inventory = 0
+        self.traded = 0
+
+    def on_report(self, ev: Event) -> None:
+        kind = type(ev)
+        if kind is OrderFilled:
+            assert isinstance(ev, OrderFilled)
+            self.inventory += ev.side * ev.qty
+            self.traded += ev.qty
+            if ev.leaves_qty == 0:
+                self._free(ev.order_id)
+            else:
+                key = self.by_id.get(ev.order_id)
+                if key is not None and key in self.slots:
+                    oid, price, _ = self.slots[key]
+                    self.slots[key] = (oid, price, ev.leaves_qty)
+        elif kind is OrderCancelled or kind is OrderRejected or kind is RequestRejected:
+            self._free(ev.order_id)  # type: ignore[attr-defined]
+
+    def _free(self, order_id: int) -> None:
+        key = self.by_id.pop(order_id, None)
+        if key is not None and self.slots.get(key, (0,))[0] == order_id:
+            del self.slots[key]
+
+    def place(self, vi: int, side: int, level: int, price: int, qty: int) -> None:
+        """Make the slot show `qty` at `price` (qty 0: pull it)."""
+        key = (vi, side, level)
+        venue = self.world.lit[vi]
+        sym = self.world.instrument
+        current = self.slots.get(key)
+        if qty <= 0 or price <= 0:
+            if current is not None:
+                venue.cancel(self.owner, sym, current[0])
+                del self.slots[key]
+                self.by_id.pop(current[0], None)
+            return
+        if current is None:
+            oid = venue.submit(self.owner, sym, side, qty, price, 1, _DAY)
+            self.slots[key] = (oid, price, qty)
+            self.by_id[oid] = key
+        elif current[1] != price or current[2] != qty:
+            venue.modify(self.owner, sym, current[0], price, qty)
+            self.slots[key] = (current[0], price, qty)
+
+    def pull_all(self) -> None:
+        for key in list(self.slots):
+            self.place(key[0], key[1], key[2], 0, 0)
+
+    def live(self) -> int:
+        return len(self.slots)

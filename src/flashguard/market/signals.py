@@ -1,0 +1,125 @@
+"""Market-wide signals every agent can read, updated once a simulated second.
+
+- mid: the consolidated midpoint (or the last price when a side is empty);
+- vol: an exponentially weighted standard deviation of 1-second log mid changes (half-life
+  about 20 s), and vol_ratio = vol / its slow average (half-life about 30 min): 1 in a normal
+  market, several times that under stress;
+- toxicity: |buy - sell| / (buy + sell) of aggressor-signed volume, exponentially weighted
+  (half-life about 30 s): 0 for balanced flow, 1 when every trade hits the same side. It is a
+  per-second cousin of VPIN, cheap enough to drive thousands of agents;
+- minute_volume: the consolidated volume of the previous full minute (what a participation
+  algorithm keys on), and volume_total;
+- ret(lookback_s): the log return of the mid over the last lookback_s seconds;
+- fair: the crowd's common estimate of value in ticks. Every aggressive trade moves it by
+  `impact` ticks per lot in the aggressor's direction (Kyle's lambda: order flow carries
+  information, so its impact is permanent and the price a martingale), and once a second it
+  is pulled a fraction `anchor` toward the traded market, so it never drifts from what trades.
+
+The EWMAs are bias-corrected (divided by 1 - (1 - a)^n), so a fresh market reads vol_ratio 1,
+not a spurious spike while the slow average is still empty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from flashguard.core.clock import NS_PER_SECOND
+from flashguard.core.events import Trade
+
+_FAST = 1 - 0.5 ** (1 / 20)
+_SLOW = 1 - 0.5 ** (1 / 1800)
+_FLOW = 1 - 0.5 ** (1 / 30)
+_HISTORY_S = 900
+
+
+class Signals:
+    __slots__ = (
+        "_buy",
+        "_mids",
+        "_minute_acc",
+        "_n",
+        "_sell",
+        "_var_fast",
+        "_var_slow",
+        "anchor",
+        "fair",
+        "impact",
+        "last_price",
+        "mid",
+        "minute_volume",
+        "second_volume",
+        "t_ns",
+        "toxicity",
+        "vol",
+        "vol_ratio",
+        "volume_total",
+    )
+
+    def __init__(self, start_price: int, impact: float = 0.0, anchor: float = 0.2) -> None:
+        self.fair = float(start_price)
+        self.impact = impact
+        self.anchor = anchor
+        self._n = 0
+        self.mid = float(start_price)
+        self.last_price = start_price
+        self.t_ns = 0
+        self.vol = 0.0
+        self.vol_ratio = 1.0
+        self.toxicity = 0.0
+        self.minute_volume = 0
+        self.second_volume = 0
+        self.volume_total = 0
+        self._var_fast = 0.0
+        self._var_slow = 0.0
+        self._buy = 0.0
+        self._sell = 0.0
+        self._minute_acc = 0
+        self._mids: deque[float] = deque([float(start_price)], maxlen=_HISTORY_S + 1)
+
+    def on_trade(self, trade: Trade) -> None:
+        qty = trade.qty
+        self.last_price = trade.price
+        self.second_volume += qty
+        if trade.aggressor == 1:
+            self._buy += qty
+            self.fair += self.impact * qty
+        elif trade.aggressor == -1:
+            self._sell += qty
+            self.fair -= self.impact * qty
+
+    def on_second(self, t_ns: int, bid: int | None, ask: int | None) -> None:
+        self.t_ns = t_ns
+        if bid is not None and ask is not None and bid < ask:
+            mid = (bid + ask) / 2
+        else:
+            mid = float(self.last_price)
+        r = math.log(mid / self.mid) if self.mid > 0 and mid > 0 else 0.0
+        self.mid = mid
+        self._mids.append(mid)
+        self._n += 1
+        self._var_fast += _FAST * (r * r - self._var_fast)
+        self._var_slow += _SLOW * (r * r - self._var_slow)
+        fast = self._var_fast / (1 - (1 - _FAST) ** self._n)
+        slow = self._var_slow / (1 - (1 - _SLOW) ** self._n)
+        self.vol = math.sqrt(fast)
+        self.vol_ratio = math.sqrt(fast / slow) if slow > 0 else 1.0
+        self.fair += self.anchor * (mid - self.fair)
+        # toxicity: EW buy and sell volume
+        self._buy *= 1 - _FLOW
+        self._sell *= 1 - _FLOW
+        total = self._buy + self._sell
+        self.toxicity = abs(self._buy - self._sell) / total if total > 0 else 0.0
+        self.volume_total += self.second_volume
+        self._minute_acc += self.second_volume
+        self.second_volume = 0
+        if (t_ns // NS_PER_SECOND) % 60 == 0:
+            self.minute_volume = self._minute_acc
+            self._minute_acc = 0
+
+    def ret(self, lookback_s: int) -> float:
+        mids = self._mids
+        k = min(lookback_s, len(mids) - 1)
+        if k <= 0 or mids[-1 - k] <= 0:
+            return 0.0
+        return math.log(mids[-1] / mids[-1 - k])
