@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flashguard.cli import app
+from flashguard.core.events import Event
 from flashguard.market.results import market_result
 from flashguard.market.scenario import ScenarioError, load_scenario, parse_scenario
 from flashguard.market.simulation import Simulation
@@ -47,12 +49,16 @@ def test_unknown_scenario_lists_the_builtins() -> None:
         load_scenario("no-such-scenario")
 
 
+def _recorder(out: list[bytes]) -> Callable[[Event], None]:
+    return lambda e: out.append(msgspec.json.encode(e))
+
+
 def test_same_seed_same_market_different_seed_different_market() -> None:
     sc = short(2)
     runs = []
     for seed in (5, 5, 6):
         events: list[bytes] = []
-        sim = Simulation(sc, seed, sink=lambda e: events.append(msgspec.json.encode(e)))  # type: ignore[arg-type]
+        sim = Simulation(sc, seed, sink=_recorder(events))  # type: ignore[arg-type]
         sim.run()
         runs.append((events, sim.messages, sim.trades))
     assert runs[0] == runs[1]
