@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flashguard.cli.data import app as data_app
+from flashguard.cli.market import app as market_app
 from flashguard.cli.risk import app as risk_app
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data", help="Recorded market data (LOBSTER).")
+app.add_typer(market_app, name="market", help="The market laboratory: scenarios, venues, the crowd.")
 app.add_typer(risk_app, name="risk", help="The risk-parameter matrix.")
 
 
