@@ -27,10 +27,12 @@ test: lint
 	$(BIN)/pytest -q -n 2
 	$(PY) bench/matching.py --quick
 	$(PY) bench/risk.py --quick
+	$(PY) bench/simulate.py --quick
 
 bench: setup
 	$(PY) bench/matching.py
 	$(PY) bench/risk.py
+	$(PY) bench/simulate.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so
