@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from flashguard.cli.data import app as data_app
+from flashguard.cli.journal import app as journal_app
 from flashguard.cli.market import app as market_app
 from flashguard.cli.risk import app as risk_app
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data", help="Recorded market data (LOBSTER).")
 app.add_typer(market_app, name="market", help="The market laboratory: scenarios, venues, the crowd.")
 app.add_typer(risk_app, name="risk", help="The risk-parameter matrix.")
+app.add_typer(journal_app, name="journal", help="The event journal of a run.")
 
 
 def main() -> None:
