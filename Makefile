@@ -28,6 +28,7 @@ test: lint
 	$(PY) bench/matching.py --quick
 	$(PY) bench/risk.py --quick
 	$(PY) bench/simulate.py --quick
+	$(PY) bench/router.py --quick
 
 bench: setup
 	$(PY) bench/matching.py

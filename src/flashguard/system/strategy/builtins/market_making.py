@@ -1,0 +1,143 @@
+"""Market making: quote both sides around the mid, lean against inventory.
+
+Normal mode: a bid `half_spread` ticks below the mid and an offer as far above, `qty` lots
+each, looked at every `refresh_ns` and after each fill, and re-quoted when the mid has moved
+`requote_ticks` or more; the side that would take inventory past `max_inventory` is not
+quoted. It does not re-quote on every quote it sees: its own quotes are in that quote, and
+chasing them would walk the quotes away one venue update at a time.
+
+Capital preservation: first widen (`widen` times the spread, half the size); if the stress
+lasts `pull_after_ns`, or a venue halts or enters a limit state, pull every quote and work
+the inventory down to flat. Providing liquidity into a one-way market is how a market
+maker becomes the market's last buyer.
+"""
+
+from __future__ import annotations
+
+from flashguard.core.events import Event, Quote, VenueStatus
+from flashguard.system.strategy.base import (
+    AGGRESSIVE,
+    PASSIVE,
+    Fill,
+    Intent,
+    ParentStatus,
+    Strategy,
+)
+
+SECOND = 1_000_000_000
+DISLOCATED = frozenset({"halted", "paused", "auction", "limit_state"})
+
+
+class MarketMaker(Strategy):
+    def __init__(
+        self, instrument: str = "ES", half_spread: int = 2, qty: int = 5, requote_ticks: int = 1,
+        max_inventory: int = 50, widen: int = 3, pull_after_ns: int = 5 * SECOND,
+        refresh_ns: int = SECOND // 4, name: str | None = None,
+    ) -> None:
+        super().__init__(name or "market_maker")
+        if half_spread < 1 or qty < 1 or requote_ticks < 1 or widen < 1 or max_inventory < 1:
+            raise ValueError(
+                f"market maker half_spread={half_spread}, qty={qty}, "
+                f"requote_ticks={requote_ticks}, widen={widen}, max_inventory={max_inventory} "
+                "must all be >= 1"
+            )
+        self.instruments = (instrument,)
+        self.instrument = instrument
+        self.half_spread = half_spread
+        self.qty = qty
+        self.requote_ticks = requote_ticks
+        self.max_inventory = max_inventory
+        self.widen = widen
+        self.pull_after_ns = pull_after_ns
+        self.refresh_ns = refresh_ns
+        self.bid_id: str | None = None
+        self.ask_id: str | None = None
+        self.quoted_mid = 0
+        self.pulled = False
+        self.preservation_since = 0
+        self.exit: str | None = None
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        self.set_timer(self.refresh_ns)
+
+    def on_market_data(self, ev: Event) -> None:
+        if isinstance(ev, VenueStatus) and ev.status in DISLOCATED and self.preservation:
+            self._pull()
+        elif isinstance(ev, Quote) and not self.quoted_mid:
+            self._requote()  # the first quote of the day: no need to wait for the timer
+
+    def on_fill(self, fill: Fill) -> None:
+        self.quoted_mid = 0  # the inventory moved: re-quote around it
+        self._requote()
+
+    def on_regime(self, mode: str, reason: str) -> None:
+        if self.preservation:
+            self.preservation_since = self.now_ns
+        else:
+            self.pulled = False
+        self.quoted_mid = 0  # re-quote at the new width now
+        self._requote()
+
+    def on_timer(self, t_ns: int) -> None:
+        self.set_timer(self.refresh_ns)
+        if self.preservation and t_ns - self.preservation_since >= self.pull_after_ns:
+            self._pull()
+        self._requote()
+
+    def on_parent_done(self, status: ParentStatus) -> None:
+        if status.parent_id == self.bid_id:
+            self.bid_id = None
+        elif status.parent_id == self.ask_id:
+            self.ask_id = None
+        elif status.parent_id == self.exit:
+            self.exit = None
+        if self.pulled:
+            self._flatten()
+
+    # --- quoting -----------------------------------------------------------------------------
+
+    def _requote(self) -> None:
+        if self.pulled:
+            return
+        bid, ask = self.quote(self.instrument)
+        if not (bid and ask) or ask <= bid:
+            return
+        mid = (bid + ask) // 2
+        if (
+            self.quoted_mid
+            and abs(mid - self.quoted_mid) < self.requote_ticks
+            and (self.bid_id or self.ask_id)
+        ):
+            return
+        self._cancel_quotes()
+        self.quoted_mid = mid
+        wide = self.preservation
+        half = self.half_spread * (self.widen if wide else 1)
+        size = max(1, self.qty // 2) if wide else self.qty
+        pos = self.position(self.instrument)
+        if pos + size <= self.max_inventory:
+            self.bid_id = self.submit(Intent(self.instrument, 1, size, mid - half, PASSIVE))
+        if pos - size >= -self.max_inventory:
+            self.ask_id = self.submit(Intent(self.instrument, -1, size, mid + half, PASSIVE))
+
+    def _cancel_quotes(self) -> None:
+        for pid in (self.bid_id, self.ask_id):
+            if pid is not None:
+                self.cancel(pid)
+        self.bid_id = self.ask_id = None
+
+    def _pull(self) -> None:
+        if not self.pulled:
+            self.pulled = True
+            self._cancel_quotes()
+        self._flatten()
+
+    def _flatten(self) -> None:
+        pos = self.position(self.instrument)
+        if pos and self.exit is None:
+            self.exit = self.submit(
+                Intent(self.instrument, -1 if pos > 0 else 1, abs(pos), urgency=AGGRESSIVE,
+                       tag="flatten")
+            )

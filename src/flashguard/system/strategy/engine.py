@@ -1,0 +1,318 @@
+"""The strategy engine: strategies in, parent orders out, risk directives obeyed.
+
+It hands market data to the strategies (and to the regime's stress monitor), screens each
+intent against the risk directives (`admission.admit`; every child the router makes of it
+then passes the full gate), gives approved intents to the smart order router as parents,
+runs execution algorithms (releasing their parents over time), and tells each strategy about
+its fills, timers, finished parents and regime switches.
+
+Risk directives arrive as the gate's RiskAction events and are applied after the gate's own
+call has returned (at the same simulated time, next on the loop), never inside it:
+- kill: every parent dropped (the gate cancels every order);
+- halt_strategy: the strategy's parents dropped; it may submit nothing more;
+- reduce_only / portfolio_reduce_only: entry parents dropped; new intents only reduce;
+- reduce_gross: for each reduction target, an aggressive parent toward it;
+- size cuts: intents scaled by the gate's size multiplier.
+Each also re-examines the regime: any directive puts the strategy in preservation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flashguard.core.events import (
+    Event,
+    OrderFilled,
+    OrderRejected,
+    Quote,
+    RegimeChange,
+    RiskAction,
+    Trade,
+    VenueStatus,
+)
+from flashguard.core.loop import EventLoop
+from flashguard.system.risk import Rejection, RiskGate
+from flashguard.system.risk import portfolio as l3
+from flashguard.system.risk import strategy as l2
+from flashguard.system.risk.killswitch import KILL, RESET
+from flashguard.system.router import Parent, SmartOrderRouter
+from flashguard.system.router.orders import DONE
+from flashguard.system.strategy.admission import admit
+from flashguard.system.strategy.base import (
+    AGGRESSIVE,
+    PASSIVE,
+    PRESERVATION,
+    AlgoSchedule,
+    Fill,
+    Intent,
+    ParentStatus,
+    Strategy,
+)
+from flashguard.system.strategy.regime import Regime, RegimeParams
+
+DIRECTIVES = frozenset({
+    KILL, RESET, l2.HALT, l2.REDUCE_ONLY, l2.REDUCE_SIZE, l2.RESTORE_SIZE, l2.RESTART,
+    l3.REDUCE_GROSS, l3.REDUCE_ONLY, l3.CLEAR_REDUCE_ONLY,
+})
+
+
+def _ignore(_: Event) -> None:
+    return None
+
+
+class StrategyEngine:
+    def __init__(
+        self,
+        gate: RiskGate,
+        router: SmartOrderRouter,
+        loop: EventLoop,
+        *,
+        emit: Callable[[Event], None] = _ignore,
+        regime: RegimeParams | None = None,
+    ) -> None:
+        self.gate = gate
+        self.router = router
+        self.loop = loop
+        self.emit = emit
+        self.regime = Regime(regime if regime is not None else RegimeParams(), gate)
+        router.listener = self
+        self.strategies: dict[str, Strategy] = {}
+        self._parents: dict[str, dict[str, Parent]] = {}  # strategy -> live parents
+        self._algos: dict[str, dict[str, AlgoSchedule]] = {}  # instrument -> parent -> algo
+        self._reductions: dict[tuple[str, str], str] = {}  # (strategy, instrument) -> parent
+        self._seq = 0
+        self._signal = ""
+        self._next_check = 0
+
+    # --- setup -------------------------------------------------------------------------------
+
+    def add(self, strategy: Strategy) -> None:
+        if strategy.name in self.strategies:
+            raise ValueError(f"strategy name={strategy.name!r} is already taken")
+        strategy.attach(self)
+        self.strategies[strategy.name] = strategy
+        self._parents[strategy.name] = {}
+        self.regime.drawdown_breached(strategy.name)  # watched from now on
+
+    def start(self) -> None:
+        for s in list(self.strategies.values()):
+            s.on_start()
+        self._evaluate_all(self.loop.now_ns())
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    def on_market_data(self, ev: Event) -> None:
+        now = self.loop.now_ns()
+        kind = type(ev)
+        monitor = self.regime.monitor
+        instrument: str = getattr(ev, "instrument", "")
+        if kind is Quote:
+            bid, ask = self.router.book.nbbo(instrument, now)
+            if bid and ask:
+                monitor.on_mid(instrument, now, (bid + ask) // 2)
+        elif kind is Trade:
+            assert isinstance(ev, Trade)
+            monitor.on_trade(instrument, now, ev.price, ev.qty)
+            self._on_volume(instrument, ev.qty, now)
+        elif kind is VenueStatus:
+            assert isinstance(ev, VenueStatus)
+            monitor.on_status(ev.venue, instrument, ev.status)
+        # the regime first: a strategy sees this event already in the mode it calls for
+        self._maybe_evaluate(now)
+        for s in list(self.strategies.values()):
+            # a status without an instrument is the whole venue's: everyone hears it
+            if not s.instruments or not instrument or instrument in s.instruments:
+                s.on_market_data(ev)
+
+    def on_risk_event(self, ev: Event) -> None:
+        """The gate's decisions: directives are applied once the gate's call has returned."""
+        if type(ev) is RiskAction:
+            assert isinstance(ev, RiskAction)
+            if ev.action in DIRECTIVES:
+                self.loop.call_at(self.loop.now_ns(), self._directive_later(ev))
+
+    def _directive_later(self, ev: RiskAction) -> Callable[[], None]:
+        return lambda: self._directive(ev)
+
+    def _directive(self, ev: RiskAction) -> None:
+        action = ev.action
+        if action == KILL:
+            self._drop(lambda p: True, "kill switch")
+        elif action == l2.HALT:
+            self._drop(lambda p: p.strategy == ev.strategy, "strategy halted")
+        elif action == l2.REDUCE_ONLY:
+            self._drop(lambda p: p.strategy == ev.strategy and self._entry(p), "reduce-only")
+        elif action == l3.REDUCE_ONLY:
+            self._drop(self._entry, "portfolio reduce-only")
+        elif action == l3.REDUCE_GROSS:
+            self._reduce_gross()
+        self._evaluate_all(self.loop.now_ns())
+
+    def _entry(self, p: Parent) -> bool:
+        """A parent that, filled, would move its position away from zero."""
+        return p.side * self.gate.position(p.strategy, p.instrument) >= 0
+
+    def _drop(self, which: Callable[[Parent], bool], reason: str) -> None:
+        for parents in self._parents.values():
+            for p in [q for q in parents.values() if which(q)]:
+                self.router.abandon(p.id, reason)
+
+    def _reduce_gross(self) -> None:
+        for (name, instrument), target in self.gate.reduction_targets().items():
+            strategy = self.strategies.get(name)
+            if strategy is None or (name, instrument) in self._reductions:
+                continue
+            delta = target - self.gate.position(name, instrument)
+            if delta:
+                pid = self.submit_intent(
+                    strategy,
+                    Intent(instrument, 1 if delta > 0 else -1, abs(delta), urgency=AGGRESSIVE,
+                           tag="reduce_gross"),
+                )
+                if pid is not None and pid in self._parents[name]:
+                    self._reductions[(name, instrument)] = pid
+
+    # --- the strategies' context -------------------------------------------------------------
+
+    def submit_intent(self, strategy: Strategy, intent: Intent) -> str | None:
+        name = self._own(strategy)
+        now = self.loop.now_ns()
+        self._seq += 1
+        pid = f"{name}#{self._seq}"
+        working = sum(
+            p.remaining for p in self._parents[name].values()
+            if p.instrument == intent.instrument and p.side == intent.side
+        )
+        qty, refusal = admit(self.gate, name, intent.instrument, intent.side, intent.qty, working)
+        if refusal is not None:
+            self._refuse(now, name, pid, intent, refusal)
+            return None
+        preservation = self.regime.mode(name) == PRESERVATION
+        schedule = intent.algo.start(now, qty) if intent.algo is not None else None
+        parent = Parent(
+            pid, name, intent.instrument, intent.side, qty, intent.limit or 0,
+            passive=intent.urgency == PASSIVE, crash=preservation,
+            allowance=schedule.allowance(now, preservation) if schedule is not None else None,
+        )
+        self._parents[name][pid] = parent
+        if schedule is not None:
+            self._algos.setdefault(intent.instrument, {})[pid] = schedule
+            self._arm(parent, schedule)
+        self.router.submit(parent)
+        return pid
+
+    def _refuse(self, t: int, name: str, pid: str, intent: Intent, r: Rejection) -> None:
+        self.emit(RiskAction(t, r.layer, r.rule, float(r.value), float(r.limit), "reject", name,
+                             f"{pid}: intent {intent.qty} lots" + (f": {r.detail}" if r.detail else "")))
+        self.emit(OrderRejected(t, "", intent.instrument, 0, pid, 0, r.reason, r.layer, r.rule))
+
+    def cancel_parent(self, strategy: Strategy, parent_id: str) -> bool:
+        name = self._own(strategy)
+        if parent_id not in self._parents[name]:
+            return False
+        return self.router.cancel(parent_id, "cancelled by the strategy")
+
+    def set_timer(self, strategy: Strategy, delay_ns: int) -> None:
+        self._own(strategy)
+        if delay_ns < 0:
+            raise ValueError(f"delay_ns={delay_ns} must be >= 0")
+        self.loop.call_later(delay_ns, lambda: strategy.on_timer(self.loop.now_ns()))
+
+    def now_ns(self) -> int:
+        return self.loop.now_ns()
+
+    def position(self, strategy: Strategy, instrument: str) -> int:
+        return self.gate.position(strategy.name, instrument)
+
+    def quote(self, instrument: str) -> tuple[int, int]:
+        return self.router.book.nbbo(instrument, self.loop.now_ns())
+
+    def mode(self, strategy: Strategy) -> str:
+        return self.regime.mode(strategy.name)
+
+    def working(self, strategy: Strategy, parent_id: str) -> bool:
+        return parent_id in self._parents.get(strategy.name, {})
+
+    def _own(self, strategy: Strategy) -> str:
+        if self.strategies.get(strategy.name) is not strategy:
+            raise ValueError(f"strategy {strategy.name!r} is not one of this engine's")
+        return strategy.name
+
+    # --- the router's news -------------------------------------------------------------------
+
+    def on_child_fill(self, parent: Parent, fill: OrderFilled) -> None:
+        strategy = self.strategies.get(parent.strategy)
+        if strategy is not None:
+            strategy.on_fill(Fill(parent.id, parent.instrument, fill.venue, parent.side,
+                                  fill.price, fill.qty, fill.maker, self.loop.now_ns()))
+
+    def on_parent_final(self, parent: Parent) -> None:
+        self._parents.get(parent.strategy, {}).pop(parent.id, None)
+        algos = self._algos.get(parent.instrument)
+        if algos is not None:
+            algos.pop(parent.id, None)
+        key = (parent.strategy, parent.instrument)
+        if self._reductions.get(key) == parent.id:
+            del self._reductions[key]
+        strategy = self.strategies.get(parent.strategy)
+        if strategy is not None:
+            strategy.on_parent_done(ParentStatus(
+                parent.id, parent.instrument, parent.side, parent.qty, parent.filled,
+                "done" if parent.state == DONE else "cancelled", parent.reason,
+            ))
+
+    # --- execution algorithms ----------------------------------------------------------------
+
+    def _arm(self, parent: Parent, schedule: AlgoSchedule) -> None:
+        t = schedule.next_wakeup()
+        if t is not None:
+            self.loop.call_at(t, lambda: self._wake(parent, schedule))
+
+    def _wake(self, parent: Parent, schedule: AlgoSchedule) -> None:
+        if parent.final:
+            return
+        now = self.loop.now_ns()
+        preservation = self.regime.mode(parent.strategy) == PRESERVATION
+        self.router.set_allowance(parent.id, schedule.allowance(now, preservation))
+        self._arm(parent, schedule)
+
+    def _on_volume(self, instrument: str, qty: int, now: int) -> None:
+        algos = self._algos.get(instrument)
+        if not algos:
+            return
+        for pid, schedule in list(algos.items()):
+            schedule.on_volume(qty)
+            parent = self.router.parents.get(pid)
+            if parent is not None:
+                preservation = self.regime.mode(parent.strategy) == PRESERVATION
+                self.router.set_allowance(pid, schedule.allowance(now, preservation))
+
+    def pin_regime(self, strategy: str, mode: str | None, reason: str) -> None:
+        """An operator's override: hold the strategy in `mode` ("normal" or "preservation")
+        whatever the signals say, until unpinned with mode=None."""
+        if strategy not in self.strategies:
+            raise ValueError(f"strategy={strategy!r} is not one of this engine's")
+        now = self.loop.now_ns()
+        self.regime.pin(strategy, mode, reason, now)
+        self._evaluate_all(now)
+
+    # --- regime ------------------------------------------------------------------------------
+
+    def _maybe_evaluate(self, now: int) -> None:
+        """Re-examine the regimes when the market's stress changed, when a strategy in normal
+        mode has crossed its drawdown trigger (marks move with every quote), and at least
+        every check_ns of event time."""
+        signal = self.regime.monitor.signal()
+        if signal != self._signal or now >= self._next_check or self.regime.any_new_drawdown():
+            self._signal = signal
+            self._evaluate_all(now)
+
+    def _evaluate_all(self, now: int) -> None:
+        self._next_check = now + self.regime.params.check_ns
+        for name in list(self.strategies):
+            switch = self.regime.evaluate(name, now)
+            if switch is not None:
+                mode, reason = switch
+                self.emit(RegimeChange(now, name, mode, reason))
+                self.router.set_crash(name, mode == PRESERVATION)
+                self.strategies[name].on_regime(mode, reason)

@@ -1,0 +1,261 @@
+"""When a strategy trades in capital-preservation mode instead of its normal mode.
+
+Two kinds of reason, checked in this order:
+- risk directives: the kill switch, the strategy REDUCING or HALTED, the portfolio
+  reduce-only, a volatility size cut, or the strategy's own drawdown past a fraction of its
+  REDUCING threshold (the regime gets careful before the risk layer has to act);
+- market stress in any instrument: realized volatility of the mid above `vol_bps`, the
+  causal VPIN CDF above `vpin_cdf`, or a venue of the instrument halted, paused or in a
+  limit state.
+
+A strategy enters preservation at the first reason and returns to normal only after
+`calm_ns` without any. An operator may pin a strategy's mode (`pin`) whatever the signals. `StressMonitor` keeps the market measures, O(1) per event;
+`Regime` decides per strategy and reports each switch once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flashguard.analytics.bars import BarBuilder
+from flashguard.analytics.volatility import RealizedVol
+from flashguard.analytics.vpin import Vpin
+from flashguard.system.risk import RiskGate, StrategyMode
+from flashguard.system.risk.ledger import StrategyBook
+from flashguard.system.strategy.base import NORMAL, PRESERVATION
+
+NS_PER_SECOND = 1_000_000_000
+STRESS_STATUSES = frozenset({"halted", "paused", "auction", "limit_state"})
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeParams:
+    """vol_sample_ns / vol_window / vol_bps: the mid is sampled once per vol_sample_ns and the
+    realized volatility of the last vol_window samples (sqrt of summed squared log returns,
+    in basis points of that span) above vol_bps is stress. vpin_bucket_volume: lots per VPIN
+    bucket (None: VPIN off), with vpin_bar_ns bars, vpin_window buckets and
+    vpin_sigma_min_changes warm-up bars; a CDF above vpin_cdf is stress once vpin_min_values
+    VPIN values exist (the causal CDF of the first value is 1 by construction).
+    drawdown_fraction: of the strategy's drawdown_reduce. calm_ns: how long without any
+    reason before a strategy returns to normal. check_ns: how often, in event time, every
+    strategy is re-examined even without news (drawdown moves with marks)."""
+
+    vol_sample_ns: int = NS_PER_SECOND
+    vol_window: int = 30
+    vol_bps: float = 25.0
+    vpin_bucket_volume: int | None = None
+    vpin_bar_ns: int = 60 * NS_PER_SECOND
+    vpin_window: int = 50
+    vpin_sigma_min_changes: int = 30
+    vpin_cdf: float = 0.9
+    vpin_min_values: int = 20
+    drawdown_fraction: float = 0.5
+    calm_ns: int = 30 * NS_PER_SECOND
+    check_ns: int = 250_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("vol_sample_ns", "vpin_bar_ns", "check_ns"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"regime {name}={getattr(self, name)!r} must be > 0")
+        for name in ("vol_window", "vpin_window", "vpin_sigma_min_changes", "vpin_min_values"):
+            if getattr(self, name) < 2:
+                raise ValueError(f"regime {name}={getattr(self, name)!r} must be >= 2")
+        if self.calm_ns < 0:
+            raise ValueError(f"regime calm_ns={self.calm_ns!r} must be >= 0")
+        if not self.vol_bps > 0:
+            raise ValueError(f"regime vol_bps={self.vol_bps!r} must be > 0")
+        if not 0 < self.vpin_cdf <= 1:
+            raise ValueError(f"regime vpin_cdf={self.vpin_cdf!r} must be in (0, 1]")
+        if not self.drawdown_fraction > 0:
+            raise ValueError(f"regime drawdown_fraction={self.drawdown_fraction!r} must be > 0")
+        if self.vpin_bucket_volume is not None and self.vpin_bucket_volume < 1:
+            raise ValueError(
+                f"regime vpin_bucket_volume={self.vpin_bucket_volume!r} must be None or >= 1"
+            )
+
+
+class InstrumentStress:
+    __slots__ = (
+        "_bars", "_bucket", "_mid", "_min_values", "_values", "_vol", "_vpin", "_window",
+        "paused", "vol_bps", "vpin_cdf",
+    )
+
+    def __init__(self, p: RegimeParams) -> None:
+        self._vol = RealizedVol(p.vol_window)
+        self._window = p.vol_window
+        self._bucket = -1
+        self._mid = 0
+        self.vol_bps = 0.0
+        self._bars = BarBuilder(p.vpin_bar_ns)
+        self._vpin = (
+            Vpin(bucket_volume=p.vpin_bucket_volume, window=p.vpin_window,
+                 sigma_min_changes=p.vpin_sigma_min_changes)
+            if p.vpin_bucket_volume is not None
+            else None
+        )
+        self.vpin_cdf = 0.0
+        self._values = 0
+        self._min_values = p.vpin_min_values
+        self.paused: set[str] = set()
+
+    def on_mid(self, t_ns: int, mid: int, sample_ns: int) -> None:
+        bucket = t_ns // sample_ns
+        if bucket > self._bucket:
+            if self._bucket >= 0 and self._mid > 0:
+                # the closed bucket's last mid, then one flat sample per empty bucket
+                gaps = min(bucket - self._bucket - 1, self._window)
+                for _ in range(1 + gaps):
+                    v = self._vol.on_price(self._mid)
+                    if v is not None:
+                        self.vol_bps = v * 10_000
+            self._bucket = bucket
+        self._mid = mid
+
+    def on_trade(self, t_ns: int, price: int, qty: int) -> None:
+        if self._vpin is None or price <= 0:
+            return
+        bar = self._bars.on_trade(t_ns, price, qty)
+        if bar is not None:
+            out = self._vpin.on_bar(bar.start_ns, bar.volume, bar.price)
+            if out is not None:
+                self._values += 1
+                if self._values >= self._min_values:
+                    self.vpin_cdf = out[1]
+
+
+class StressMonitor:
+    """Market stress per instrument. Times are the system's arrival times (the event loop's),
+    which only move forward, not the venues' stamps, which interleave across feeds."""
+
+    def __init__(self, params: RegimeParams) -> None:
+        self.params = params
+        self.instruments: dict[str, InstrumentStress] = {}
+
+    def _get(self, instrument: str) -> InstrumentStress:
+        s = self.instruments.get(instrument)
+        if s is None:
+            s = self.instruments[instrument] = InstrumentStress(self.params)
+        return s
+
+    def on_mid(self, instrument: str, t_ns: int, mid: int) -> None:
+        if mid > 0:
+            self._get(instrument).on_mid(t_ns, mid, self.params.vol_sample_ns)
+
+    def on_trade(self, instrument: str, t_ns: int, price: int, qty: int) -> None:
+        self._get(instrument).on_trade(t_ns, price, qty)
+
+    def on_status(self, venue: str, instrument: str, status: str) -> None:
+        targets = [self._get(instrument)] if instrument else list(self.instruments.values())
+        for s in targets:
+            if status in STRESS_STATUSES:
+                s.paused.add(venue)
+            else:
+                s.paused.discard(venue)
+
+    def signal(self) -> str:
+        """Why the market is stressed ("" if it is not)."""
+        p = self.params
+        for symbol, s in self.instruments.items():
+            if s.vol_bps > p.vol_bps:
+                return f"{symbol} realized vol {s.vol_bps:.1f} bps > {p.vol_bps:g}"
+            if s.vpin_cdf > p.vpin_cdf:
+                return f"{symbol} VPIN CDF {s.vpin_cdf:.3f} > {p.vpin_cdf:g}"
+            if s.paused:
+                return f"{symbol} {','.join(sorted(s.paused))} halted/paused/limit state"
+        return ""
+
+    @property
+    def vpin_cdf(self) -> float:
+        return max((s.vpin_cdf for s in self.instruments.values()), default=0.0)
+
+
+class Regime:
+    def __init__(self, params: RegimeParams, gate: RiskGate) -> None:
+        self.params = params
+        self.gate = gate
+        self.monitor = StressMonitor(params)
+        self.modes: dict[str, str] = {}
+        self._last_reason_t: dict[str, int] = {}
+        self._pins: dict[str, tuple[str, str]] = {}
+        # strategy -> (its risk book, drawdown trigger in micros): looked at on every event
+        self._watch: dict[str, tuple[StrategyBook, float]] = {}
+
+    def pin(self, strategy: str, mode: str | None, reason: str, t_ns: int) -> None:
+        if mode is None:
+            # the calm that brings the strategy back is measured from the release
+            if self._pins.pop(strategy, None) is not None:
+                self._last_reason_t[strategy] = t_ns
+            return
+        if mode not in (NORMAL, PRESERVATION):
+            raise ValueError(f"mode={mode!r} must be {NORMAL!r} or {PRESERVATION!r}")
+        if not reason.strip():
+            raise ValueError("reason='' : pinning a regime must say why")
+        self._pins[strategy] = (mode, reason)
+
+    def mode(self, strategy: str) -> str:
+        return self.modes.get(strategy, NORMAL)
+
+    def directive(self, strategy: str) -> str:
+        """A risk directive's reason for preservation ("" if none)."""
+        gate = self.gate
+        if gate.kill_engaged:
+            return "risk: kill switch engaged"
+        mode = gate.strategy_mode(strategy)
+        if mode != StrategyMode.ACTIVE:
+            return f"risk: strategy {mode.name}"
+        if gate.portfolio_reduce_only:
+            return "risk: portfolio reduce-only"
+        if gate.size_multiplier(strategy) < 1.0:
+            return "risk: volatility size cut"
+        if self.drawdown_breached(strategy):
+            sb = gate.state.strategy(strategy)
+            return (f"drawdown {(sb.hwm - sb.equity) / 1e6:g} past "
+                    f"{self.params.drawdown_fraction:g} of the reduce threshold")
+        return ""
+
+    def drawdown_breached(self, strategy: str) -> bool:
+        """The strategy's equity (marked to market, as risk counts it) is further below its
+        high-water mark than drawdown_fraction of its REDUCING threshold."""
+        watch = self._watch.get(strategy)
+        if watch is None:
+            sb = self.gate.state.strategy(strategy)
+            watch = self._watch[strategy] = (
+                sb, sb.limits.drawdown_reduce * self.params.drawdown_fraction
+            )
+        sb, trigger = watch
+        return sb.hwm - sb.equity > trigger
+
+    def any_new_drawdown(self) -> bool:
+        """A strategy in normal mode whose drawdown trigger is crossed (cheap: per event)."""
+        modes = self.modes
+        for strategy, (sb, trigger) in self._watch.items():
+            if sb.hwm - sb.equity > trigger and modes.get(strategy) != PRESERVATION:
+                return True
+        return False
+
+    def evaluate(self, strategy: str, t_ns: int) -> tuple[str, str] | None:
+        """(new mode, reason) if the strategy switches now, else None."""
+        current = self.mode(strategy)
+        reason = self.directive(strategy) or self.monitor.signal()
+        pinned = self._pins.get(strategy)
+        if pinned is not None:
+            # the pin decides; real reasons still count toward the calm after its release
+            if reason or pinned[0] == PRESERVATION:
+                self._last_reason_t[strategy] = t_ns
+            mode, why = pinned
+            if mode == current:
+                return None
+            self.modes[strategy] = mode
+            return mode, f"pinned: {why}"
+        if reason:
+            self._last_reason_t[strategy] = t_ns
+            if current == NORMAL:
+                self.modes[strategy] = PRESERVATION
+                return PRESERVATION, reason
+            return None
+        if current == PRESERVATION:
+            since = self._last_reason_t.get(strategy, t_ns)
+            if t_ns - since >= self.params.calm_ns:
+                self.modes[strategy] = NORMAL
+                return NORMAL, f"calm for {(t_ns - since) / NS_PER_SECOND:g} s"
+        return None
