@@ -36,4 +36,4 @@ bench: setup
 	$(PY) bench/simulate.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so
+	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so src/flashguard/system/risk/_cgate*.so

@@ -26,7 +26,12 @@ ext_modules = (
                 for part in ("args", "base", "book", "map", "pool", "views")
             ],
             optional=True,
-        )
+        ),
+        Extension(
+            "flashguard.system.risk._cgate",
+            sources=["src/flashguard/system/risk/_cgate.c"],
+            optional=True,
+        ),
     ]
 )
 

@@ -177,6 +177,43 @@ def test_a_lost_venue_connection_kills() -> None:
     assert len(rig.cancels) == 3
 
 
+@pytest.mark.parametrize(
+    ("status", "instrument", "kills"),
+    [("disconnected", "", True), ("disconnected", "ABC", True), ("closed", "", False),
+     ("halted", "", False), ("paused", "ABC", False), ("Disconnected", "", False),
+     ("open", "", False)],
+)
+def test_only_a_lost_connection_kills_of_the_statuses(status: str, instrument: str,
+                                                      kills: bool) -> None:
+    """The shipped matrix lists no status of its own: a lost connection kills by itself;
+    a halt or a close is the venue's decision, not a loss of control."""
+    rig = make(engage_on_venue_status=[])
+    working_everywhere(rig, per_venue=1)
+    rig.feed(VenueStatus(2 * SEC, "ARCX", instrument, status, "test"))
+    assert rig.gate.kill_engaged is kills
+    assert len(rig.cancels) == (3 if kills else 0)
+    assert [a.rule for a in rig.actions("kill")] == (["venue_connection"] if kills else [])
+
+
+def test_a_reconnect_does_not_reset_and_a_second_loss_does_not_kill_twice() -> None:
+    rig = make()
+    working_everywhere(rig, per_venue=1)
+    rig.feed(VenueStatus(2 * SEC, "BATS", "", "disconnected", "heartbeat timeout"))
+    rig.feed(VenueStatus(3 * SEC, "BATS", "", "open", "session restored"))
+    rig.feed(VenueStatus(4 * SEC, "XNAS", "", "disconnected", "socket closed"))
+    assert rig.gate.kill_engaged
+    assert len(rig.actions("kill")) == 1 and len(rig.cancels) == 3
+    r = rig.gate.check(rig.order(price=9_990, venue="BATS", t=5 * SEC))
+    assert r is not None and r.rule == "kill_switch"
+
+
+def test_a_status_the_matrix_lists_kills_too() -> None:
+    rig = make(engage_on_venue_status=["closed"])
+    rig.feed(VenueStatus(2 * SEC, "XNAS", "", "closed", "end of session"))
+    assert rig.gate.kill_engaged
+    assert [a.rule for a in rig.actions("kill")] == ["venue_status"]
+
+
 def test_catastrophic_portfolio_drawdown_kills() -> None:
     rig = make(max_drawdown=100)
     o = rig.send(rig.order(side=1, qty=10, price=10_000))

@@ -95,6 +95,18 @@ def test_an_error_in_a_default_is_reported_once_at_the_default() -> None:
                     "[input: '200']"]
 
 
+def test_a_cross_field_error_in_a_default_is_reported_once_unless_a_table_sets_it() -> None:
+    errs = errors_of(edited(strategy_defaults__drawdown_reduce=500_000))
+    assert errs == ["strategy_defaults: Value error, drawdown_reduce=500000 must be below "
+                    "drawdown_halt=500000"]
+    errs = errors_of(edited(strategy_defaults__drawdown_reduce=500_000,
+                            strategies__momentum__drawdown_halt=400_000))
+    assert errs == ["strategy_defaults: Value error, drawdown_reduce=500000 must be below "
+                    "drawdown_halt=500000",
+                    "strategies.momentum: Value error, drawdown_reduce=500000 must be below "
+                    "drawdown_halt=400000"]
+
+
 def test_missing_keys_and_cross_field_rules() -> None:
     errs = errors_of(edited(strategy_defaults__max_position=None))
     assert errs == ["strategy_defaults.max_position: Field required"]
@@ -105,6 +117,16 @@ def test_missing_keys_and_cross_field_rules() -> None:
     assert "var_min_samples=1000 must not exceed var_window=360" in errs[0]
     errs = errors_of(edited(portfolio__on_var_breach=["sell_everything"]))
     assert errs[0].startswith("portfolio.on_var_breach.0: Input should be 'reduce_gross' or")
+
+
+def test_kill_statuses_are_known_ones() -> None:
+    """A misspelt status would never match a VenueStatus: the switch would silently not
+    engage. And "open" would kill at every reopen."""
+    errs = errors_of(edited(kill_switch__engage_on_venue_status=["halted", "disconected",
+                                                                 "open"]))
+    assert len(errs) == 2
+    assert errs[0].startswith("kill_switch.engage_on_venue_status.1: Input should be")
+    assert "[input: 'disconected']" in errs[0] and "[input: 'open']" in errs[1]
 
 
 def test_file_errors(tmp_path: Path) -> None:
@@ -133,6 +155,27 @@ def test_check_config_cli(tmp_path: Path) -> None:
     assert "strategies.momentum.max_order_qty: Input should be a valid integer [input: '10']" in out
     assert "venue_defaults.burst: Input should be greater than 0 [input: 0]" in out
     assert "venue_defaults.x: Extra inputs are not permitted [input: 1]" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ([], ["check a file", "kill switch's persisted state", "check-config", "kill-status"]),
+        (["check-config"], ["every error at once", "dotted path", "Exit 0 when valid, 1"]),
+        (["default-path"], ["default matrix shipped"]),
+        (["kill-status"], ["Exit 0 when not engaged, 2 when engaged, 1"]),
+        (["kill"], ["--by", "--reason", "--config", "until an authorised reset"]),
+        (["reset"], ["kill_switch.authorised", "cool-down", "pending", "Exit 1 when refused"]),
+    ],
+)
+def test_every_risk_command_explains_itself(command: list[str], says: list[str]) -> None:
+    from flashguard.cli.risk import app as risk_app
+
+    res = CliRunner().invoke(risk_app, [*command, "--help"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    for phrase in says:
+        assert phrase in text, (command, phrase)
 
 
 def test_kill_switch_cli_on_a_state_file(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from risk_rig import INSTRUMENTS, MARKET, MS, ROOMY, SEC, Rig, matrix
 
-from flashguard.core.events import OrderCancelled, OrderRejected, RiskAction
+from flashguard.core.events import LuldBand, OrderCancelled, OrderRejected, RiskAction
 from flashguard.system.risk import pretrade as l1
 from flashguard.system.risk.types import Rejection, RiskOrder
 
@@ -171,9 +171,43 @@ def test_fat_finger_either_side(side: int, price: int, rule: str | None) -> None
 def test_never_outside_the_published_luld_band(price: int, rule: str | None) -> None:
     rig = make({"collar_bps": 500, "fat_finger_bps": 2_000})
     rig.at(SEC).market("ABC", 9_999, 10_001)
-    rig.gate.state.markets["ABC"].set_band(9_950, 10_050)
+    rig.feed(LuldBand(SEC, "ALL", "ABC", 9_950, 10_050))
     side = 1 if price < 10_000 else -1  # passive either way: only the band binds
     assert verdict(rig, rig.order(side=side, price=price)) == rule
+
+
+def test_a_published_band_overrides_the_estimate_until_the_next_one() -> None:
+    rig = make({"collar_bps": 1_000, "fat_finger_bps": 2_000},
+               instrument_defaults={"luld_band_bps": 500})
+    rig.at(SEC).market("ABC", 9_999, 10_001, last=10_000)  # estimate 9_500 .. 10_500
+    m = rig.gate.state.markets["ABC"]
+    assert (m.band_lo, m.band_hi) == (9_500, 10_500)
+    rig.feed(LuldBand(2 * SEC, "ALL", "ABC", 9_800, 10_200))
+    assert verdict(rig, rig.order(side=-1, price=10_200)) is None
+    assert verdict(rig, rig.order(side=-1, price=10_201)) == "luld_band"
+    # trades move the estimate's mean, not the published band
+    rig.at(3 * SEC).market("ABC", 9_999, 10_001, last=10_400)
+    assert (m.band_lo, m.band_hi) == (9_800, 10_200)
+    assert verdict(rig, rig.order(side=-1, price=10_201)) == "luld_band"
+    # a venue relaying the next band: it replaces the last one, wider or narrower
+    rig.feed(LuldBand(4 * SEC, "XNAS", "ABC", 9_700, 10_300))
+    assert (m.band_lo, m.band_hi) == (9_700, 10_300)
+    assert verdict(rig, rig.order(side=-1, price=10_300)) is None
+    assert verdict(rig, rig.order(side=1, price=9_699)) == "luld_band"
+
+
+def test_a_band_that_is_not_one_is_journaled_and_changes_nothing() -> None:
+    rig = quoted()
+    rig.feed(LuldBand(SEC, "ALL", "ABC", 9_900, 10_100))
+    for lower, upper in ((10_100, 9_900), (0, 10_100), (-5, 10)):
+        rig.feed(LuldBand(SEC, "ALL", "ABC", lower, upper))
+    m = rig.gate.state.markets["ABC"]
+    assert (m.band_lo, m.band_hi) == (9_900, 10_100)
+    ignored = rig.actions("ignore_band")
+    assert [(a.value, a.limit) for a in ignored] == [(10_100, 9_900), (0, 10_100), (-5, 10)]
+    assert all(a.layer == "L1" and "not a band" in a.detail for a in ignored)
+    rig.feed(LuldBand(SEC, "ALL", "NOPE", 1, 2))  # an instrument the system does not know
+    assert "NOPE" not in rig.gate.state.markets and len(rig.actions("ignore_band")) == 3
 
 
 def test_own_luld_band_from_the_mean_trade_price() -> None:
@@ -198,6 +232,21 @@ def test_duplicate_order_window_boundary() -> None:
     assert verdict(rig, rig.order(price=10_000, qty=4, t=t0 + 1)) is None  # another qty
     assert verdict(rig, rig.order(price=10_000, qty=3, t=t0 + 50 * MS)) is None
     assert verdict(rig, rig.order(price=10_000, qty=3, t=t0 + 51 * MS)) == "duplicate_order"
+
+
+def test_duplicates_are_remembered_across_the_memorys_generations() -> None:
+    """The memory keeps two windows' worth, dropping the older whole: an order sent just
+    before a generation ends is still a duplicate just after."""
+    rig = quoted({"duplicate_window_ms": 50})
+    t0 = rig.send(rig.order(price=10_000, qty=1)).t_ns  # opens a generation [t0, t0 + 50ms)
+    rig.send(rig.order(price=10_000, qty=2, t=t0 + 49 * MS))
+    rig.send(rig.order(price=10_000, qty=3, t=t0 + 50 * MS))  # the next generation
+    v = rig.gate.state.view("s1", "XNAS", "ABC")
+    assert (len(v.recent), len(v.recent_old)) == (1, 2)
+    assert verdict(rig, rig.order(price=10_000, qty=2, t=t0 + 98 * MS)) == "duplicate_order"
+    assert verdict(rig, rig.order(price=10_000, qty=1, t=t0 + 98 * MS)) is None
+    rig.send(rig.order(price=9_999, qty=1, t=t0 + 200 * MS))  # two windows on: both dropped
+    assert (len(v.recent), len(v.recent_old)) == (1, 0)
 
 
 def test_a_live_client_order_id_cannot_be_reused() -> None:

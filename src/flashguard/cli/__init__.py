@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data", help="Recorded market data (LOBSTER).")
 app.add_typer(market_app, name="market", help="The market laboratory: scenarios, venues, the crowd.")
-app.add_typer(risk_app, name="risk", help="The risk-parameter matrix.")
+app.add_typer(risk_app, name="risk")
 app.add_typer(journal_app, name="journal", help="The event journal of a run.")
 
 

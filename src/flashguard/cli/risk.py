@@ -17,17 +17,34 @@ from flashguard.core.clock import WallClock
 from flashguard.system.risk.killswitch import KillSwitch, KillSwitchError, load_state
 from flashguard.system.risk.params import MatrixError, default_matrix_path, load_matrix
 
-app = typer.Typer(no_args_is_help=True)
+HELP = (
+    "The risk-parameter matrix (check a file, find the shipped default) and the kill "
+    "switch's persisted state (show, engage, reset). A running system is killed and reset "
+    "through its operator API instead; these commands act on the state file it reads when "
+    "it starts."
+)
 
-_State = Annotated[Path, typer.Argument(help="The kill switch's state file.")]
-_Config = Annotated[Path | None, typer.Option(help="Matrix (default: the shipped one).")]
+app = typer.Typer(no_args_is_help=True, help=HELP)
+
+_State = Annotated[
+    Path,
+    typer.Argument(help="The kill switch's state file (the gate's kill_state_path).",
+                   show_default=False),
+]
+_Config = Annotated[
+    Path | None,
+    typer.Option(help="The matrix whose kill_switch table applies (authorised operators, "
+                      "cool-down); default: the shipped one."),
+]
 
 
 @app.command("check-config")
 def check_config(
-    file: Annotated[Path, typer.Argument(help="A risk-parameter matrix (TOML).")],
+    file: Annotated[Path, typer.Argument(help="A risk-parameter matrix (TOML).",
+                                         show_default=False)],
 ) -> None:
-    """Validate a matrix: print every error with its path and value; exit 1 on any error."""
+    """Validate a matrix and list every error at once, one line each: its dotted path, what
+    is wrong, and the value found. Exit 0 when valid, 1 on any error."""
     try:
         matrix = load_matrix(file)
     except MatrixError as exc:
@@ -43,13 +60,16 @@ def check_config(
 
 @app.command("default-path")
 def default_path() -> None:
-    """Print where the default matrix shipped with flashguard lives."""
+    """Print the path of the default matrix shipped with flashguard (the one the built-in
+    scenarios use): a starting point to copy and edit."""
     typer.echo(str(default_matrix_path()))
 
 
 @app.command("kill-status")
 def kill_status(state: _State) -> None:
-    """Show whether a persisted kill switch is engaged (exit 2 when it is)."""
+    """Show whether a persisted kill switch is engaged, by whom and why, and any reset
+    waiting for the cool-down. Exit 0 when not engaged, 2 when engaged, 1 when the file is
+    unreadable (which never reads as "not engaged")."""
     try:
         s = load_state(state)
     except KillSwitchError as exc:
@@ -76,11 +96,12 @@ def _switch(state: Path, config: Path | None) -> KillSwitch:
 @app.command("kill")
 def kill(
     state: _State,
-    by: Annotated[str, typer.Option(help="Who engages it.")],
-    reason: Annotated[str, typer.Option(help="Why.")],
+    by: Annotated[str, typer.Option(help="Who engages it (journaled).", show_default=False)],
+    reason: Annotated[str, typer.Option(help="Why (journaled).", show_default=False)],
     config: _Config = None,
 ) -> None:
-    """Engage a persisted kill switch."""
+    """Engage a persisted kill switch: the system that reads this file starts engaged,
+    blocking every order until an authorised reset. Anyone may engage it."""
     if not by.strip() or not reason.strip():
         typer.echo("--by and --reason must not be empty", err=True)
         raise typer.Exit(1)
@@ -92,11 +113,15 @@ def kill(
 @app.command("reset")
 def reset(
     state: _State,
-    by: Annotated[str, typer.Option(help="An authorised operator (kill_switch.authorised).")],
-    reason: Annotated[str, typer.Option(help="Why it is safe to trade again.")],
+    by: Annotated[str, typer.Option(help="An operator listed in kill_switch.authorised.",
+                                    show_default=False)],
+    reason: Annotated[str, typer.Option(help="Why it is safe to trade again (journaled).",
+                                        show_default=False)],
     config: _Config = None,
 ) -> None:
-    """Reset a persisted kill switch (authorised operators only; honours the cool-down)."""
+    """Reset a persisted kill switch. Only an authorised operator may; while a venue is
+    halted, or within the cool-down after its reopen, the reset is recorded as pending and
+    takes effect when the cool-down ends. Exit 1 when refused."""
     ks = _switch(state, config)
     try:
         released = ks.request_reset(WallClock().now_ns(), by, reason)

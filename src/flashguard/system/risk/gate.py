@@ -2,7 +2,7 @@
 
     gate.check(order)          -> None (pass) or the Rejection; cancels go through
     gate.check_cancel(...)     -> always passes; counts the message
-    gate.on_event(event)       execution reports, quotes, trades, venue status
+    gate.on_event(event)       execution reports, quotes, trades, venue status, LULD bands
     gate.kill / reset / restart_strategy / clear_portfolio_reduce_only: operator decisions
 
 Every decision is emitted as an event through `emit`: a RiskAction (time, layer, rule,
@@ -25,6 +25,7 @@ from flashguard.core.clock import Clock
 from flashguard.core.events import (
     CancelOrder,
     Event,
+    LuldBand,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
@@ -39,10 +40,11 @@ from flashguard.core.events import (
 )
 from flashguard.core.events import KillSwitch as KillSwitchEvent
 from flashguard.core.instruments import Instrument
+from flashguard.system.risk import fastpath
 from flashguard.system.risk import portfolio as l3
 from flashguard.system.risk import pretrade as l1
 from flashguard.system.risk import strategy as l2
-from flashguard.system.risk.fastpath import passes_limit_order
+from flashguard.system.risk.fastpath import admit
 from flashguard.system.risk.killswitch import KILL, RESET, RESET_PENDING, KillSwitch
 from flashguard.system.risk.ledger import OrderRecord, PositionBook, StrategyBook
 from flashguard.system.risk.marketdata import InstrumentMarket
@@ -61,7 +63,7 @@ from flashguard.system.risk.types import (
 
 ACCEPT = "accept"
 REJECT = "reject"
-_LIMIT = l1.LIMIT
+IGNORE_BAND = "ignore_band"
 _ACTIVE = StrategyMode.ACTIVE
 _HALTED = StrategyMode.HALTED
 _GONE_STATUSES = frozenset({"halted", "paused", "closed", "disconnected"})
@@ -88,7 +90,7 @@ class RiskGate:
         self.state = RiskState(matrix, instruments)
         self.kill_switch = KillSwitch(matrix.kill_switch, kill_state_path)
         self.portfolio = l3.PortfolioRisk(matrix.portfolio)
-        self.emit_accepts = emit_accepts
+        self._emit_accepts = emit_accepts
         self._emit = emit
         self._cancel_sink = cancel_sink
         self._views = self.state.views
@@ -103,9 +105,21 @@ class RiskGate:
             OrderModified: self._on_modified,  # type: ignore[dict-item]
             RequestRejected: self._on_request_rejected,  # type: ignore[dict-item]
             VenueStatus: self._on_venue_status,  # type: ignore[dict-item]
+            LuldBand: self._on_band,  # type: ignore[dict-item]
         }
+        # check(o): _check below, or its C twin for the common case (accepts not emitted)
+        self.check: fastpath.Check = (
+            self._check
+            if emit_accepts
+            else fastpath.lane(self._views, self.kill_switch, self.portfolio, self._judge,
+                               self._check)
+        )
 
     # --- queries ---------------------------------------------------------------------------
+
+    @property
+    def emit_accepts(self) -> bool:
+        return self._emit_accepts
 
     @property
     def kill_engaged(self) -> bool:
@@ -135,12 +149,15 @@ class RiskGate:
 
     # --- the order path --------------------------------------------------------------------
 
-    def check(self, o: RiskOrder) -> Rejection | None:
-        """Judge one order (or amendment). None: it may leave, and counts from now on.
+    def _check(self, o: RiskOrder) -> Rejection | None:
+        """`check(o)`: judge one order (or amendment). None: it may leave, and counts from now
+        on.
 
         This is the hottest path of the system, so the runaway counters are counted inline
-        and a limit order first meets the fused layer 1 predicate; any refusal is explained
-        by running the layer's rules themselves."""
+        and a limit order of an active strategy first meets the fused layer 1 path, which
+        judges and books it in one call; anything else, and any refusal, goes through the
+        layers' rules themselves (`_judge`). `check` is this method, or its C twin
+        (`fastpath.lane`) when the gate does not emit accepts."""
         t = o.t_ns
         ks = self.kill_switch
         if ks.engaged and not self._maybe_release(t):
@@ -154,17 +171,30 @@ class RiskGate:
         meter = ks.messages
         if t >= meter.end:
             meter.roll(t)
-        meter.count += 1
-        if meter.count > meter.limit:
+        n = meter.count + 1
+        meter.count = n
+        if n > meter.limit:
             self._engage(t, "risk", ks.message_runaway())
             return self._reject(o, Rejection(L4, "kill_switch", 1, 0, "message runaway"))
         meter = sb.messages
         if t >= meter.end:
             meter.roll(t)
-        meter.count += 1
-        if meter.count > meter.limit and sb.mode != _HALTED:
+        n = meter.count + 1
+        meter.count = n
+        if n > meter.limit and sb.mode != _HALTED:
             self._escalate(sb, l2.message_runaway(sb), t)
+        if sb.mode or self.portfolio.reduce_only or o.replaces or not admit(o, v):
+            return self._judge(o, v)
+        if self._emit_accepts:
+            self._emit(RiskAction(t, L1, "all", 0.0, 0.0, ACCEPT, o.strategy, o.client_order_id))
+        return None
+
+    def _judge(self, o: RiskOrder, v: View) -> Rejection | None:
+        """The reference path: layer 2's mode, layer 3's reduce-only, then every layer 1 rule
+        one by one; a pass is booked as the fast path books it."""
         lim = v.limits
+        t = o.t_ns
+        sb = v.strategy
         if sb.mode:
             r = l2.strategy_halted(o, v, lim) or l2.strategy_reduce_only(o, v, lim)
             if r is not None:
@@ -173,26 +203,17 @@ class RiskGate:
             r = l3.portfolio_reduce_only(o, v, lim)
             if r is not None:
                 return self._reject(o, r)
-        if o.replaces or o.order_type != _LIMIT:
-            r = l1.check(o, v, lim)
-            if r is not None:
-                return self._reject(o, r)
-            v.session.orders.take(t)
-        elif not (passes_limit_order(o, v, lim) and v.session.orders.take(t)):
-            r = l1.first_rejection(l1.LIMIT_ORDER_RULES, o, v, lim)
-            if r is not None:
-                return self._reject(o, r)
-            v.session.orders.take(t)  # unreachable while the fused predicate is exact
+        r = l1.check(o, v, lim)
+        if r is not None:
+            return self._reject(o, r)
+        v.session.orders.take(t)
         if o.replaces:
             self.state.amend(o)
         else:
             self.state.register(o, v)
             if lim.dup_window_ns:
-                recent = v.recent
-                recent[(o.price, o.side * o.qty)] = t
-                if len(recent) > v.dup_sweep_at:
-                    self._sweep_recent(v, t, lim.dup_window_ns)
-        if self.emit_accepts:
+                v.remember(l1.dup_key(o.price, o.side * o.qty, lim), t, lim.dup_window_ns)
+        if self._emit_accepts:
             self._emit(RiskAction(t, L1, "all", 0.0, 0.0, ACCEPT, o.strategy, o.client_order_id))
         return None
 
@@ -223,13 +244,6 @@ class RiskGate:
                           r.reason, r.layer, r.rule)
         )
         return r
-
-    @staticmethod
-    def _sweep_recent(v: View, t_ns: int, window: int) -> None:
-        # amortised O(1): a sweep at most each time the memory doubles
-        horizon = t_ns - window
-        v.recent = {k: t for k, t in v.recent.items() if t > horizon}
-        v.dup_sweep_at = max(1024, 2 * len(v.recent))
 
     # --- events ----------------------------------------------------------------------------
 
@@ -315,6 +329,22 @@ class RiskGate:
     def _on_request_rejected(self, ev: RequestRejected) -> None:
         self.state.on_request_rejected(ev)
 
+    def _on_band(self, ev: LuldBand) -> None:
+        """A published band, from the SIP ("ALL") or a venue relaying it: LULD bands are
+        market-wide, so the latest one is the instrument's band, over the own estimate, until
+        the next. One that cannot be a band is journaled and leaves the current band as it is."""
+        m = self.state.market(ev.instrument)
+        if m is None:
+            return
+        if 0 < ev.lower <= ev.upper:
+            m.set_band(ev.lower, ev.upper)
+        else:
+            self._emit(
+                RiskAction(ev.t_ns, L1, "luld_band", float(ev.lower), float(ev.upper),
+                           IGNORE_BAND, "", f"{ev.venue} {ev.instrument}: lower={ev.lower} "
+                           f"upper={ev.upper} is not a band")
+            )
+
     def _on_venue_status(self, ev: VenueStatus) -> None:
         self.state.session(ev.venue).status[ev.instrument] = ev.status
         if ev.status in _GONE_STATUSES:
@@ -363,8 +393,10 @@ class RiskGate:
             return
         sb.mode = target
         self._action(t, L2, breach, sb.name)
-        for rec in list(sb.orders.values()):
-            if target == _HALTED or not _reduces(rec):
+        # one walk over every open order, as a kill does: a per-strategy index would cost
+        # each order a second dict insert and delete on the hot path, for this rare event
+        for rec in list(self.state.orders.values()):
+            if rec.book.strategy is sb and (target == _HALTED or not _reduces(rec)):
                 self._cancel(rec, t)
 
     def restart_strategy(self, strategy: str, by: str, reason: str) -> None:

@@ -24,6 +24,8 @@ from flashguard.system.risk.throttle import RateWindow
 from flashguard.system.risk.types import Breach
 
 HALTED_STATUSES = frozenset({"halted", "paused", "auction"})
+# a lost venue session: its orders' fate is unknown, so it kills whatever the matrix says
+LOST_CONNECTION = "disconnected"
 KILL = "kill"
 RESET = "reset"
 RESET_PENDING = "reset_pending"
@@ -71,6 +73,8 @@ def load_state(path: Path) -> KillSwitchState:
 
 
 class KillSwitch:
+    __slots__ = ("_halted", "cooldown_ns", "engaged", "messages", "params", "path", "state")
+
     def __init__(self, params: KillSwitchParams, path: str | Path | None = None) -> None:
         self.params = params
         self.path = Path(path) if path is not None else None
@@ -158,8 +162,10 @@ class KillSwitch:
             changed = True
         if changed and self.engaged:
             self._save()
-        if ev.status in self.params.engage_on_venue_status:
+        if ev.status == LOST_CONNECTION:
             return Breach("venue_connection", 1, 0, KILL, f"{ev.venue}: {ev.status} {ev.reason}")
+        if ev.status in self.params.engage_on_venue_status:
+            return Breach("venue_status", 1, 0, KILL, f"{ev.venue}: {ev.status} {ev.reason}")
         return None
 
     def drawdown(self, equity: int, hwm: int) -> Breach | None:

@@ -5,6 +5,11 @@ until a terminal report (filled, cancelled, expired, rejected by the venue): `op
 `open_sell` hold the working plus in-flight quantity per side, so a position check never
 waits for an acknowledgement. Equity is marked to market, in micro-currency, and kept
 incrementally: a fill or a mark move changes it by a delta, never by a sum over history.
+
+Not flashguard.system.portfolio, which books realized P&L lot by lot (FIFO) with fees, for
+reports, and sums over positions when asked: risk needs only equity (cash + position x mark,
+before fees) on every event, in O(1). At the same marks the two give the same number
+(tests/risk/test_risk_twins.py).
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ class StrategyBook:
         "mode",
         "name",
         "open_orders",
-        "orders",
         "params",
         "positions",
         "size_permille",
@@ -45,7 +49,6 @@ class StrategyBook:
         self.size_permille = 1000  # 1000 = full size; a volatility level 1 lowers it
         self.vol_level = 0
         self.open_orders = 0
-        self.orders: dict[str, OrderRecord] = {}
         self.positions: dict[str, PositionBook] = {}
         self.equity = 0  # micros, since the session started
         self.hwm = 0

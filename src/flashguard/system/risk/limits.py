@@ -43,6 +43,7 @@ class OrderLimits:
     __slots__ = (
         "allowed",
         "collar_bps",
+        "dup_stride",
         "dup_window_ns",
         "fat_finger_bps",
         "lot_multiple",
@@ -52,6 +53,7 @@ class OrderLimits:
         "max_position",
         "max_qty",
         "price_increment",
+        "qty_cap",
         "ref_max_age_ns",
         "steps",
         "tick_value",
@@ -74,6 +76,10 @@ class OrderLimits:
         self.price_increment = market.price_increment_ticks
         self.lot_multiple = market.lot_multiple
         self.steps = self.price_increment != 1 or self.lot_multiple != 1  # skip two modulos
+        # the hot path folds the allow-list into the size limit: nothing fits under a cap of 0
+        self.qty_cap = self.max_qty if self.allowed else 0
+        # (price, signed qty) as one int; one-to-one for 1 <= qty <= max_qty (pretrade.dup_key)
+        self.dup_stride = 2 * self.max_qty + 1
 
 
 class StrategyLimits:

@@ -21,6 +21,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Action = Literal["reduce_gross", "reduce_only"]
+# a VenueStatus that may engage the kill switch ("open" never does; "disconnected" always does)
+StoppedStatus = Literal["limit_state", "paused", "halted", "auction", "closed", "disconnected"]
 ANY_INSTRUMENT = "*"
 
 
@@ -134,7 +136,8 @@ class KillSwitchParams(_Strict):
     max_drawdown: int = Field(gt=0)  # currency below the portfolio's high-water mark
     max_messages: int = Field(gt=0)  # all strategies, per message_window_ms
     message_window_ms: int = Field(gt=0)
-    engage_on_venue_status: list[str]  # e.g. "disconnected": a lost venue connection
+    # statuses that engage it besides "disconnected" (a lost connection), which always does
+    engage_on_venue_status: list[StoppedStatus]
     cooldown_after_reopen_s: int = Field(ge=0)  # 0: no cool-down
 
 
@@ -202,11 +205,18 @@ def _describe(err: Mapping[str, Any]) -> str:
     return f"{path}: {err['msg']} [input: {err['input']!r}]"
 
 
-def _echo(err: Mapping[str, Any], raw: Mapping[str, Any], inherited: set[Any]) -> bool:
-    """An error in a named table that only repeats one of its defaults table."""
+def _echo(err: Mapping[str, Any], raw: Mapping[str, Any], inherited: set[Any],
+          at_defaults: set[tuple[str, str]]) -> bool:
+    """An error in a named table that only repeats one of its defaults table: a field it
+    inherited, or a cross-field rule (`key=value ...`) broken the same way in the defaults
+    table by keys the named table does not set itself."""
     loc = tuple(str(p) for p in err["loc"])
     if loc[:3] in inherited:
         return True
+    if len(loc) == 2 and loc[0] in _INHERITING and err["type"] == "value_error":
+        entry = raw.get(loc[0], {}).get(loc[1], {})
+        own = isinstance(entry, dict) and any(f"{k}=" in err["msg"] for k in entry)
+        return (_INHERITING[loc[0]], err["msg"]) in at_defaults and not own
     if err["type"] == "missing" and len(loc) == 3 and loc[0] in _INHERITING:
         defaults = raw.get(_INHERITING[loc[0]])
         return isinstance(defaults, dict) and loc[2] not in defaults
@@ -218,7 +228,9 @@ def parse_matrix(raw: Mapping[str, Any], source: str = "<matrix>") -> RiskMatrix
     try:
         return RiskMatrix.model_validate(data)
     except ValidationError as exc:
-        errors = [_describe(e) for e in exc.errors() if not _echo(e, raw, inherited)]
+        found = exc.errors()
+        at_defaults = {(str(e["loc"][0]), e["msg"]) for e in found if len(e["loc"]) == 1}
+        errors = [_describe(e) for e in found if not _echo(e, raw, inherited, at_defaults)]
         raise MatrixError(source, errors) from None
 
 

@@ -1,4 +1,5 @@
-"""Layer 3, portfolio: all strategies together.
+"""Layer 3, portfolio: all strategies together. Limits on the book as a whole, not an
+accounting of it (that is flashguard.system.portfolio; risk's positions are in ledger.py).
 
 Exposure (gross, net, concentration by instrument) is kept incrementally in `RiskState` and
 checked whenever a fill or a mark changes it. VaR and ES are of the current portfolio over
@@ -153,6 +154,8 @@ def reduction_targets(state: RiskState, fraction: float) -> dict[tuple[str, str]
 class PortfolioRisk:
     """The layer's own memory: which limits are breached, whether reduce-only is on, the
     reduction targets in force, and the sampled marks."""
+
+    __slots__ = ("_breached", "es", "history", "params", "reduce_only", "targets", "var")
 
     def __init__(self, params: PortfolioParams) -> None:
         self.params = params

@@ -117,18 +117,22 @@ def market_order_notional(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection 
     return None
 
 
+def _collar(o: RiskOrder, ref: int, c: int, rule: str) -> Rejection | None:
+    """An aggressive price more than c basis points through ref: a buy above, a sell below."""
+    if o.side > 0:
+        if o.price * BPS > ref * (BPS + c):
+            return Rejection(L1, rule, _bps(o.price, ref), c, "buy above")
+    elif o.price * BPS < ref * (BPS - c):
+        return Rejection(L1, rule, -_bps(o.price, ref), c, "sell below")
+    return None
+
+
 def collar_last_trade(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
     """An aggressive price may not pass the last trade by more than the collar. A trade older
     than the reference age is no reference (the quote collar still applies)."""
     m = v.market
-    last = m.last
-    if last and o.t_ns - m.last_t <= lim.ref_max_age_ns:
-        c = lim.collar_bps
-        if o.side > 0:
-            if o.price * BPS > last * (BPS + c):
-                return Rejection(L1, "collar_last_trade", _bps(o.price, last), c, "buy above")
-        elif o.price * BPS < last * (BPS - c):
-            return Rejection(L1, "collar_last_trade", -_bps(o.price, last), c, "sell below")
+    if m.last and o.t_ns - m.last_t <= lim.ref_max_age_ns:
+        return _collar(o, m.last, lim.collar_bps, "collar_last_trade")
     return None
 
 
@@ -143,13 +147,7 @@ def collar_reference(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | Non
             L1, "stale_reference", age if ref else -1, lim.ref_max_age_ns,
             "quote age in ns" if ref else "no reference quote",
         )
-    c = lim.collar_bps
-    if o.side > 0:
-        if o.price * BPS > ref * (BPS + c):
-            return Rejection(L1, "collar_reference", _bps(o.price, ref), c, "buy above")
-    elif o.price * BPS < ref * (BPS - c):
-        return Rejection(L1, "collar_reference", -_bps(o.price, ref), c, "sell below")
-    return None
+    return _collar(o, ref, lim.collar_bps, "collar_reference")
 
 
 def fat_finger(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
@@ -171,14 +169,21 @@ def luld_band(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
     return None
 
 
+def dup_key(price: int, signed_qty: int, lim: OrderLimits) -> int:
+    """(price, signed qty) as one int, cheaper to hash than a tuple. One-to-one while
+    1 <= |signed_qty| <= max_qty: each price owns the range price * stride +- max_qty."""
+    return price * lim.dup_stride + signed_qty
+
+
 def duplicate_order(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
     """A live client_order_id reused, or the same side, price and quantity on the same venue
-    and instrument again within the window (a stuck loop resending one order)."""
+    and instrument again within the window (a stuck loop resending one order). Only orders
+    within max_qty are ever remembered, so a larger one cannot repeat any of them."""
     if o.client_order_id in v.orders:
         return Rejection(L1, "duplicate_order", 0, 0, f"{o.client_order_id} is already live")
     window = lim.dup_window_ns
-    if window:
-        t = v.recent.get((o.price, o.side * o.qty))
+    if window and 0 < o.qty <= lim.max_qty:
+        t = v.last_sent(dup_key(o.price, o.side * o.qty, lim))
         if t is not None and o.t_ns - t < window:
             return Rejection(L1, "duplicate_order", o.t_ns - t, window, "ns since the same order")
     return None

@@ -1,10 +1,16 @@
-"""Streaming realized volatility of one instrument's mark, O(1) per update.
+"""Streaming realized volatility of one instrument's mark: O(1) per mark, O(window) per
+closed bucket.
 
 The mark is sampled at the end of fixed buckets; each closed bucket adds the squared log
 return against the previous bucket's close (buckets without a price add a zero return). The
 volatility is sqrt(sum of squared returns) over the last `window` buckets, in basis points of
 that span, not demeaned (a steady slide is exactly what must register). It lags by at most
 one bucket, and changes only when a bucket closes.
+
+Not analytics.volatility.RealizedVol, which samples per price (not per time bucket) and
+answers None until `window` returns exist: this one reports the partial window from the first
+closed bucket, because a crash in a session's first minute must register. On a full window
+the two conventions give the same number (tests/risk/test_risk_twins.py).
 """
 
 from __future__ import annotations

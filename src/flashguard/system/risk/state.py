@@ -51,7 +51,6 @@ class View:
     __slots__ = (
         "book",
         "buy_hi",
-        "dup_sweep_at",
         "hi",
         "last_buy_hi",
         "last_sell_lo",
@@ -60,6 +59,8 @@ class View:
         "market",
         "orders",
         "recent",
+        "recent_end",
+        "recent_old",
         "seen",
         "sell_lo",
         "session",
@@ -80,11 +81,30 @@ class View:
         self.session = session
         self.limits = limits
         self.orders = orders
-        self.recent: dict[tuple[int, int], int] = {}  # (price, signed qty) -> last sent
-        self.dup_sweep_at = 1024
+        # pretrade.dup_key(price, signed qty) -> when last sent; see `remember`
+        self.recent: dict[int, int] = {}
+        self.recent_old: dict[int, int] = {}
+        self.recent_end = 0
         self.seen = -1  # the market version the bounds below were computed for
         self.buy_hi = self.sell_lo = self.lo = self.hi = 0
         self.last_buy_hi = self.last_sell_lo = 0
+
+    def last_sent(self, key: int) -> int | None:
+        """When an order with this `pretrade.dup_key` was last sent here, if it may still be
+        inside a duplicate window."""
+        t = self.recent.get(key)
+        return self.recent_old.get(key) if t is None else t
+
+    def remember(self, key: int, t_ns: int, window: int) -> None:
+        """Remember an order sent at t_ns. The memory is two generations of one window each:
+        at the first order past the current one's end, the older generation (entirely
+        outside the window by then) is dropped whole. O(1) per order, no sweeps, and the
+        dicts stay as small as two windows of orders."""
+        if t_ns >= self.recent_end:
+            self.recent_old = self.recent if t_ns < self.recent_end + window else {}
+            self.recent = {}
+            self.recent_end = t_ns + window
+        self.recent[key] = t_ns
 
 
 class RiskState:
@@ -181,7 +201,6 @@ class RiskState:
         )
         self.orders[o.client_order_id] = rec
         sb = v.strategy
-        sb.orders[o.client_order_id] = rec
         sb.open_orders += 1
         if o.side > 0:
             v.book.open_buy += o.qty
@@ -211,7 +230,6 @@ class RiskState:
         sb = rec.book.strategy
         sb.open_orders -= 1
         del self.orders[rec.client_order_id]
-        del sb.orders[rec.client_order_id]
         if rec.order_id:
             self.by_venue_id.pop((rec.venue, rec.order_id), None)
 
@@ -272,22 +290,21 @@ class RiskState:
 
     def on_quote(self, ev: Quote) -> InstrumentMarket | None:
         """Returns the market when its mark moved."""
-        m = self.markets.get(ev.instrument) or self.market(ev.instrument)
-        if m is None:
-            return None
-        old = m.mark
-        m.on_quote(ev)
-        if m.mark != old:
-            self._remark(m, old)
-            return m
-        return None
+        return self._on_market(ev)
 
     def on_trade(self, ev: Trade) -> InstrumentMarket | None:
+        """Returns the market when its mark moved."""
+        return self._on_market(ev)
+
+    def _on_market(self, ev: Quote | Trade) -> InstrumentMarket | None:
         m = self.markets.get(ev.instrument) or self.market(ev.instrument)
         if m is None:
             return None
         old = m.mark
-        m.on_trade(ev)
+        if isinstance(ev, Quote):
+            m.on_quote(ev)
+        else:
+            m.on_trade(ev)
         if m.mark != old:
             self._remark(m, old)
             return m

@@ -10,18 +10,19 @@ from __future__ import annotations
 from flashguard.core.clock import NS_PER_SECOND
 
 
+def _positive(**values: int) -> None:
+    for name, value in values.items():
+        if value <= 0:
+            raise ValueError(f"{name}={value} must be > 0")
+
+
 class TokenBucket:
     __slots__ = ("capacity", "cost", "level", "rate", "t_ns")
 
     def __init__(
         self, rate: int, burst: int, period_ns: int = NS_PER_SECOND, t_ns: int = 0
     ) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate={rate} must be > 0")
-        if burst <= 0:
-            raise ValueError(f"burst={burst} must be > 0")
-        if period_ns <= 0:
-            raise ValueError(f"period_ns={period_ns} must be > 0")
+        _positive(rate=rate, burst=burst, period_ns=period_ns)
         self.rate = rate
         self.cost = period_ns
         self.capacity = burst * period_ns
@@ -55,6 +56,7 @@ class TokenBucket:
         self.level = level - self.cost
         return True
 
+
 class RateWindow:
     """Messages counted in tumbling windows aligned to multiples of window_ns: a runaway
     detector cheap enough to count every message inline (`count += 1` after `roll` when
@@ -63,10 +65,7 @@ class RateWindow:
     __slots__ = ("count", "end", "limit", "window_ns")
 
     def __init__(self, limit: int, window_ns: int) -> None:
-        if limit <= 0:
-            raise ValueError(f"limit={limit} must be > 0")
-        if window_ns <= 0:
-            raise ValueError(f"window_ns={window_ns} must be > 0")
+        _positive(limit=limit, window_ns=window_ns)
         self.limit = limit
         self.window_ns = window_ns
         self.count = 0
