@@ -29,12 +29,11 @@ from flashguard.core.events import (
     OrderRejected,
     RequestRejected,
     Trade,
-    VenueStatus,
 )
 from flashguard.core.loop import EventLoop
-from flashguard.core.orders import OrderType, Side, TimeInForce
+from flashguard.core.orders import OrderType, TimeInForce
 from flashguard.market.protections.auction import NO_CROSS, AuctionResult
-from flashguard.market.venue import TRADING_STATES, VenueConfig
+from flashguard.market.venue import TRADING_STATES, VenueBase, VenueConfig, invalid_reason
 
 Listener = Callable[[Event], None]
 Nbbo = Callable[[str], tuple[int | None, int | None]]
@@ -56,84 +55,18 @@ class _Resting:
         self.tif = o.tif
 
 
-class DarkPool:
+class DarkPool(VenueBase):
     dark = True
 
     def __init__(self, config: VenueConfig, instruments: Iterable[str], loop: EventLoop, nbbo: Nbbo) -> None:
-        self.config = config
-        self.name = config.name
-        self.loop = loop
+        super().__init__(config, instruments, loop)
         self._nbbo = nbbo
-        self.status: dict[str, str] = {sym: "open" for sym in instruments}
         self._buys: dict[str, list[_Resting]] = {sym: [] for sym in self.status}
         self._sells: dict[str, list[_Resting]] = {sym: [] for sym in self.status}
-        self._owners: dict[int, Listener] = {}
-        self._latency: dict[int, int] = {}
-        self._subscribers: list[Listener] = []
-        self._next_order_id = 1
         self._trade_seq = 0
-        self.messages = 0
-
-    # --- the same surface as a lit Venue --------------------------------------------------
-
-    def connect(self, owner: int, on_report: Listener | None, latency_ns: int | None = None) -> None:
-        if on_report is not None:
-            self._owners[owner] = on_report
-        if latency_ns is not None:
-            if latency_ns < 0:
-                raise ValueError(f"latency_ns={latency_ns} must be >= 0")
-            self._latency[owner] = latency_ns
-
-    def latency(self, owner: int) -> int:
-        return self._latency.get(owner, self.config.entry_latency_ns)
-
-    def subscribe(self, listener: Listener) -> None:
-        self._subscribers.append(listener)
-
-    def fee(self, qty: int, maker: bool) -> int:
-        return qty * (self.config.maker_fee if maker else self.config.taker_fee)
 
     def l1(self, instrument: str) -> tuple[int | None, int, int | None, int]:
         return (None, 0, None, 0)  # nothing is displayed
-
-    def submit(
-        self,
-        owner: int,
-        instrument: str,
-        side: Side | int,
-        qty: int,
-        price: int = 0,
-        order_type: OrderType | int = OrderType.LIMIT,
-        tif: TimeInForce | int = TimeInForce.DAY,
-        client_order_id: str = "",
-    ) -> int:
-        order_id = self._next_order_id
-        self._next_order_id += 1
-        t = self.loop.now_ns() + self.latency(owner)
-        request = NewOrder(
-            t, self.name, instrument, order_id, client_order_id, owner, int(side),
-            int(order_type), int(tif), price, qty,
-        )
-        self.loop.call_at(t, lambda: self._arrive(request))
-        return order_id
-
-    def cancel(self, owner: int, instrument: str, order_id: int) -> None:
-        t = self.loop.now_ns() + self.latency(owner)
-        request = CancelOrder(t, self.name, instrument, order_id, owner)
-        self.loop.call_at(t, lambda: self._arrive(request))
-
-    def modify(self, owner: int, instrument: str, order_id: int, price: int, qty: int) -> None:
-        t = self.loop.now_ns() + self.latency(owner)
-        request = ModifyOrder(t, self.name, instrument, order_id, owner, price, qty)
-        self.loop.call_at(t, lambda: self._arrive(request))
-
-    def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
-        if instrument not in self.status:
-            raise ValueError(f"venue {self.name}: unknown instrument={instrument!r}")
-        self.status[instrument] = status
-        event = VenueStatus(self.loop.now_ns(), self.name, instrument, status, reason)
-        self._broadcast([event])
-        return event
 
     def reopen(self, instrument: str, reference_price: int, reason: str = "reopened") -> AuctionResult:
         """No auction in the dark: trading resumes and whatever now crosses at the mid trades."""
@@ -184,14 +117,9 @@ class DarkPool:
                 self.on_nbbo(instrument)
 
     def _new(self, o: NewOrder) -> None:
-        if o.qty <= 0:
-            self._reject(o, "invalid_qty")
-            return
-        if o.order_type != _MARKET and o.price <= 0:
-            self._reject(o, "invalid_price")
-            return
-        if o.side not in (1, -1):
-            self._reject(o, "invalid_side")
+        invalid = invalid_reason(o)
+        if invalid:
+            self._reject(o, invalid)
             return
         if self.status[o.instrument] not in TRADING_STATES and o.tif in (_IOC, _FOK):
             self._reject(o, f"venue_{self.status[o.instrument]}")
@@ -218,7 +146,7 @@ class DarkPool:
             else:
                 (self._buys if o.side == 1 else self._sells)[o.instrument].append(incoming)
         self._report(events)
-        self._publish([ev for ev in events if type(ev) is Trade])
+        self._broadcast([ev for ev in events if type(ev) is Trade])
 
     def on_nbbo(self, instrument: str) -> None:
         """The lit midpoint moved: cross resting orders that have become compatible."""
@@ -236,7 +164,7 @@ class DarkPool:
                 if b.qty == 0:
                     buys.remove(b)
         self._report(events)
-        self._publish([ev for ev in events if type(ev) is Trade])
+        self._broadcast([ev for ev in events if type(ev) is Trade])
 
     def _cross(
         self,
@@ -282,38 +210,9 @@ class DarkPool:
     def _reject(self, o: NewOrder, reason: str) -> None:
         self._report([OrderRejected(o.t_ns, self.name, o.instrument, o.order_id, o.client_order_id, o.owner, reason)])
 
-    def _report(self, events: list[Event]) -> None:
-        now = self.loop.now_ns()
-        for ev in events:
-            if type(ev) is Trade:
-                continue
-            owner: int = ev.owner  # type: ignore[attr-defined]
-            handler = self._owners.get(owner)
-            if handler is not None:
-                self.loop.call_at(now + self.latency(owner), _bind(handler, ev))
-
-    def _publish(self, md: list[Event]) -> None:
-        if md:
-            self._broadcast(md)
-
-    def _broadcast(self, md: list[Event]) -> None:
-        if not self._subscribers:
-            return
-        subscribers = self._subscribers
-
-        def deliver() -> None:
-            for ev in md:
-                for listener in subscribers:
-                    listener(ev)
-
-        self.loop.call_later(self.config.md_latency_ns, deliver)
-
 
 def _eligible(o: _Resting, mid: int) -> bool:
     if o.limit is None:
         return True
     return mid <= o.limit if o.side == 1 else mid >= o.limit
 
-
-def _bind(handler: Listener, event: Event) -> Callable[[], None]:
-    return lambda: handler(event)

@@ -98,7 +98,6 @@ class Market:
         self._mwcb = CircuitBreaker(p.mwcb, prior_close, 0) if p.mwcb.enabled else None
         self._index = index_instrument or self.instruments[0]
         self._wide: dict[str, str] = dict.fromkeys(instruments, "open")
-        self._wide_reason: dict[str, str] = dict.fromkeys(instruments, "")
         self._local: dict[tuple[str, str], str] = {}
         self._stops: dict[tuple[str, str], list[tuple[str, StopLogic]]] = {}
         self._collars: dict[tuple[str, str], PriceCollar] = {}
@@ -107,7 +106,6 @@ class Market:
         self._bands: dict[str, tuple[int, int] | None] = dict.fromkeys(instruments)
         self._timer_at: dict[object, int] = {}
         self.last_price: dict[str, int] = {}
-        self.volume: dict[str, int] = dict.fromkeys(instruments, 0)
         self.trade_listeners: list[Callable[[Venue, Trade], None]] = []
         if self._mwcb is not None or self._luld:
             loop.call_at(loop.now_ns() + NS_PER_SECOND, self._each_second)
@@ -222,7 +220,6 @@ class Market:
     def _on_trade(self, venue: Venue, key: tuple[str, str], ev: Trade) -> None:
         sym = ev.instrument
         self.last_price[sym] = ev.price
-        self.volume[sym] += ev.qty
         luld = self._luld.get(sym)
         if luld is not None:
             luld.on_trade(ev.t_ns, ev.price, ev.qty)
@@ -364,7 +361,6 @@ class Market:
         if status == "auction":
             return  # the reopening happens at once (see _reopen_wide)
         self._wide[sym] = status
-        self._wide_reason[sym] = tr.reason
         if status in ("paused", "halted", "closed"):
             self._open_halt(WIDE, sym, kind, tr.t_ns, f"{status}: {tr.reason}")
         for v in self.venues:

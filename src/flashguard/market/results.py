@@ -118,8 +118,12 @@ def _intermediaries(sim: Simulation, t: np.ndarray, shock: int | None, trough_ns
 
 
 def _r(x: float | None) -> float | None:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return None if x is None or math.isnan(x) else (1e9 if x > 0 else -1e9)
+    """JSON has no NaN or infinity: NaN becomes null, +-inf (a spread multiple over a one-sided
+    book) becomes +-1e9."""
+    if x is None or math.isnan(x):
+        return None
+    if math.isinf(x):
+        return 1e9 if x > 0 else -1e9
     return round(float(x), 6)
 
 

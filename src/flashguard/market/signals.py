@@ -8,7 +8,7 @@
   (half-life about 30 s): 0 for balanced flow, 1 when every trade hits the same side. It is a
   per-second cousin of VPIN, cheap enough to drive thousands of agents;
 - minute_volume: the consolidated volume of the previous full minute (what a participation
-  algorithm keys on), and volume_total;
+  algorithm keys on);
 - ret(lookback_s): the log return of the mid over the last lookback_s seconds;
 - fair: the crowd's common estimate of value in ticks. Every aggressive trade moves it by
   `impact` ticks per lot in the aggressor's direction (Kyle's lambda: order flow carries
@@ -53,7 +53,6 @@ class Signals:
         "toxicity",
         "vol",
         "vol_ratio",
-        "volume_total",
     )
 
     def __init__(self, start_price: int, impact: float = 0.0, anchor: float = 0.2) -> None:
@@ -69,7 +68,6 @@ class Signals:
         self.toxicity = 0.0
         self.minute_volume = 0
         self.second_volume = 0
-        self.volume_total = 0
         self._var_fast = 0.0
         self._var_slow = 0.0
         self._buy = 0.0
@@ -110,7 +108,6 @@ class Signals:
         self._sell *= 1 - _FLOW
         total = self._buy + self._sell
         self.toxicity = abs(self._buy - self._sell) / total if total > 0 else 0.0
-        self.volume_total += self.second_volume
         self._minute_acc += self.second_volume
         self.second_volume = 0
         if (t_ns // NS_PER_SECOND) % 60 == 0:

@@ -89,6 +89,7 @@ class Simulation:
         self._venue_last: dict[str, int] = {}
         self._build_agents()
         self.wall_seconds = 0.0
+        self._started = False
 
     # --- the crowd -----------------------------------------------------------------------------
 
@@ -150,7 +151,7 @@ class Simulation:
         self._started = True
 
     def run(self, until_ns: int | None = None) -> None:
-        if not getattr(self, "_started", False):
+        if not self._started:
             self.start()
         end = self.scenario.end_ns if until_ns is None else min(until_ns, self.scenario.end_ns)
         t0 = time.perf_counter()

@@ -40,7 +40,6 @@ from flashguard.core.events import (
     OrderModified,
     OrderRejected,
     Quote,
-    RequestRejected,
     Trade,
     VenueStatus,
 )
@@ -79,27 +78,21 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 raise ValueError(f"venue {self.name}: {field}={value} must be >= 0")
 
 
-class Venue:
+class VenueBase:
+    """What every venue shares: the network (per-owner latency, execution reports after the
+    return-path latency, a feed after the market-data latency), fees, ids and a status per
+    instrument. Subclasses decide what happens when a request arrives (`_arrive`)."""
+
     dark = False
 
-    def __init__(
-        self,
-        config: VenueConfig,
-        instruments: Iterable[str],
-        loop: EventLoop,
-        guard: Guard | None = None,
-    ) -> None:
+    def __init__(self, config: VenueConfig, instruments: Iterable[str], loop: EventLoop) -> None:
         self.config = config
         self.name = config.name
         self.loop = loop
-        self.guard = guard
-        self.engine = MatchingEngine(config.name, instruments, config.stp)
-        self.status: dict[str, str] = {sym: OPEN for sym in self.engine.books}
-        self._held: dict[str, dict[int, NewOrder]] = {sym: {} for sym in self.engine.books}
+        self.status: dict[str, str] = dict.fromkeys(instruments, OPEN)
         self._owners: dict[int, Listener] = {}
         self._latency: dict[int, int] = {}
         self._subscribers: list[Listener] = []
-        self._last_l1: dict[str, tuple[int | None, int, int | None, int]] = {}
         self._next_order_id = 1
         self.messages = 0
 
@@ -125,10 +118,6 @@ class Venue:
 
     def fee(self, qty: int, maker: bool) -> int:
         return qty * (self.config.maker_fee if maker else self.config.taker_fee)
-
-    def l1(self, instrument: str) -> tuple[int | None, int, int | None, int]:
-        """What the venue displays right now (not what a subscriber has seen yet)."""
-        return self.engine.books[instrument].l1()
 
     # --- order entry ---------------------------------------------------------------------
 
@@ -164,6 +153,68 @@ class Venue:
         request = ModifyOrder(t, self.name, instrument, order_id, owner, price, qty)
         self.loop.call_at(t, _bind(self._arrive, request))
 
+    def _arrive(self, request: Event) -> None:
+        raise NotImplementedError
+
+    # --- reports, feed and status --------------------------------------------------------
+
+    def _report(self, events: list[Event]) -> None:
+        """Deliver each execution report to its owner after the return-path latency."""
+        owners = self._owners
+        if not owners:
+            return
+        call_at = self.loop.call_at
+        now = self.loop.clock.now_ns()
+        latency = self._latency
+        default = self.config.entry_latency_ns
+        for ev in events:
+            if type(ev) is Trade:
+                continue
+            owner: int = ev.owner  # type: ignore[attr-defined]
+            handler = owners.get(owner)
+            if handler is not None:
+                call_at(now + latency.get(owner, default), _bind(handler, ev))
+
+    def _broadcast(self, md: list[Event]) -> None:
+        if not self._subscribers or not md:
+            return
+        subscribers = self._subscribers
+
+        def deliver() -> None:
+            for ev in md:
+                for listener in subscribers:
+                    listener(ev)
+
+        self.loop.call_later(self.config.md_latency_ns, deliver)
+
+    def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
+        """Change an instrument's trading status on this venue and publish it."""
+        if instrument not in self.status:
+            raise ValueError(f"venue {self.name}: unknown instrument={instrument!r}")
+        self.status[instrument] = status
+        event = VenueStatus(self.loop.now_ns(), self.name, instrument, status, reason)
+        self._broadcast([event])
+        return event
+
+
+class Venue(VenueBase):
+    def __init__(
+        self,
+        config: VenueConfig,
+        instruments: Iterable[str],
+        loop: EventLoop,
+        guard: Guard | None = None,
+    ) -> None:
+        self.engine = MatchingEngine(config.name, instruments, config.stp)
+        super().__init__(config, self.engine.books, loop)
+        self.guard = guard
+        self._held: dict[str, dict[int, NewOrder]] = {sym: {} for sym in self.engine.books}
+        self._last_l1: dict[str, tuple[int | None, int, int | None, int]] = {}
+
+    def l1(self, instrument: str) -> tuple[int | None, int, int | None, int]:
+        """What the venue displays right now (not what a subscriber has seen yet)."""
+        return self.engine.books[instrument].l1()
+
     # --- what happens at the venue -------------------------------------------------------
 
     def _arrive(self, request: Event) -> None:
@@ -198,7 +249,7 @@ class Venue:
         t = request.t_ns
         if kind is NewOrder:
             assert isinstance(request, NewOrder)
-            reason = _invalid(request)
+            reason = invalid_reason(request)
             if status not in HOLDING_STATES or reason:
                 self._report([
                     OrderRejected(
@@ -264,23 +315,6 @@ class Venue:
             OrderModified(r.t_ns, self.name, r.instrument, r.order_id, r.owner, r.price, r.qty, False)
         ])
 
-    def _report(self, events: list[Event]) -> None:
-        """Deliver each execution report to its owner after the return-path latency."""
-        owners = self._owners
-        if not owners:
-            return
-        call_at = self.loop.call_at
-        now = self.loop.clock.now_ns()
-        latency = self._latency
-        default = self.config.entry_latency_ns
-        for ev in events:
-            if type(ev) is Trade:
-                continue
-            owner: int = ev.owner  # type: ignore[attr-defined]
-            handler = owners.get(owner)
-            if handler is not None:
-                call_at(now + latency.get(owner, default), _bind(handler, ev))
-
     def _publish_market_data(self, instrument: str, events: list[Event]) -> None:
         if not self._subscribers:
             return
@@ -295,28 +329,7 @@ class Venue:
         if md:
             self._broadcast(md)
 
-    def _broadcast(self, md: list[Event]) -> None:
-        if not self._subscribers:
-            return
-        subscribers = self._subscribers
-
-        def deliver() -> None:
-            for ev in md:
-                for listener in subscribers:
-                    listener(ev)
-
-        self.loop.call_later(self.config.md_latency_ns, deliver)
-
-    # --- status and the reopening auction --------------------------------------------------
-
-    def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
-        """Change an instrument's trading status on this venue and publish it."""
-        if instrument not in self.status:
-            raise ValueError(f"venue {self.name}: unknown instrument={instrument!r}")
-        self.status[instrument] = status
-        event = VenueStatus(self.loop.now_ns(), self.name, instrument, status, reason)
-        self._broadcast([event])
-        return event
+    # --- the reopening auction -----------------------------------------------------------
 
     def held_orders(self, instrument: str) -> list[NewOrder]:
         return list(self._held[instrument].values())
@@ -407,7 +420,7 @@ class Venue:
         return events
 
 
-def _invalid(order: NewOrder) -> str:
+def invalid_reason(order: NewOrder) -> str:
     if order.qty <= 0:
         return "invalid_qty"
     if order.order_type == _LIMIT and order.price <= 0:
@@ -421,4 +434,4 @@ def _bind(handler: Callable[[Event], None], event: Event) -> Callable[[], None]:
     return lambda: handler(event)
 
 
-__all__ = ["HOLDING_STATES", "OPEN", "TRADING_STATES", "Guard", "RequestRejected", "Venue", "VenueConfig"]
+__all__ = ["HOLDING_STATES", "OPEN", "TRADING_STATES", "Guard", "Venue", "VenueBase", "VenueConfig"]

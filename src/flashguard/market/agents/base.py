@@ -10,14 +10,16 @@ number), so a scenario and a seed give the same run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from flashguard.core.events import Event
 from flashguard.core.loop import EventLoop
 from flashguard.market.exchange import Market
 from flashguard.market.signals import Signals
-from flashguard.market.venue import Venue
+from flashguard.market.venue import TRADING_STATES, Venue
 
 _BLOCK = 4096
 
@@ -70,8 +72,30 @@ class World:
     signals: Signals
     lit: list[Venue] = field(default_factory=list)
 
-    def best(self, venue: Venue) -> tuple[int | None, int, int | None, int]:
-        return venue.engine.books[self.instrument].l1()
-
     def trading(self, venue: Venue) -> bool:
-        return venue.status[self.instrument] in ("open", "limit_state")
+        return venue.status[self.instrument] in TRADING_STATES
+
+    def best_quotes(self) -> tuple[tuple[Venue | None, int, int], tuple[Venue | None, int, int]]:
+        """((venue, price, size) of the highest bid, the same for the lowest offer) across the
+        trading lit venues, each read from the venue's book now; venue None for an empty side."""
+        sym = self.instrument
+        hi: Venue | None = None
+        lo: Venue | None = None
+        hi_bid = lo_ask = hi_qty = lo_qty = 0
+        for venue in self.lit:
+            if venue.status[sym] not in TRADING_STATES:
+                continue
+            bid, bid_qty, ask, ask_qty = venue.engine.books[sym].l1()
+            if bid is not None and (hi is None or bid > hi_bid):
+                hi, hi_bid, hi_qty = venue, bid, bid_qty
+            if ask is not None and (lo is None or ask < lo_ask):
+                lo, lo_ask, lo_qty = venue, ask, ask_qty
+        return (hi, hi_bid, hi_qty), (lo, lo_ask, lo_qty)
+
+    def connect(self, owner: int, on_report: Callable[[Event], None] | None, latency_ns: int) -> None:
+        """Connect one participant to every lit venue with its order-entry latency."""
+        for venue in self.lit:
+            venue.connect(owner, on_report, latency_ns)
+
+    def call_after(self, wait_ns: int, callback: Callable[[], None]) -> None:
+        self.loop.call_at(self.loop.clock.now_ns() + wait_ns, callback)

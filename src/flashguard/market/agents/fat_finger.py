@@ -25,8 +25,7 @@ class FatFinger:
         self.p = params
         self.world = world
         self.owner = owner
-        for v in world.lit:
-            v.connect(owner, None, 1_000_000)
+        world.connect(owner, None, 1_000_000)
 
     def start(self) -> None:
         if self.p.enabled:

@@ -20,8 +20,10 @@ import numpy as np
 from flashguard.core.clock import NS_PER_SECOND
 from flashguard.core.events import Event, OrderCancelled, OrderFilled, OrderRejected
 from flashguard.market.agents.base import Draws, World
+from flashguard.market.venue import HOLDING_STATES, TRADING_STATES
 
 _DAY = 1
+ACCEPTING = TRADING_STATES | HOLDING_STATES
 
 
 class FundamentalParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -46,15 +48,14 @@ class FundamentalTrader:
         self.theta = params.threshold_min + (params.threshold_max - params.threshold_min) * self.draws.uniform()
         self.position = 0
         self.working: tuple[int, int] | None = None  # (venue index, order id)
-        for v in world.lit:
-            v.connect(owner, self._on_report, int(params.latency_ms * 1_000_000))
+        world.connect(owner, self._on_report, int(params.latency_ms * 1_000_000))
 
     def start(self) -> None:
         self._schedule()
 
     def _schedule(self) -> None:
         wait = int(self.draws.exponential() * self.p.wake_s * NS_PER_SECOND) + 1
-        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._wake)
+        self.world.call_after(wait, self._wake)
 
     def _on_report(self, ev: Event) -> None:
         kind = type(ev)
@@ -88,7 +89,7 @@ class FundamentalTrader:
             return
         price = int(belief * (1 - side * self.theta / 2))
         vi = self.draws.below(len(world.lit))
-        if world.lit[vi].status[sym] not in ("open", "limit_state", "paused", "halted", "auction"):
+        if world.lit[vi].status[sym] not in ACCEPTING:  # held for the auction while paused
             return
         oid = world.lit[vi].submit(self.owner, sym, side, qty, price, 1, _DAY)
         self.working = (vi, oid)

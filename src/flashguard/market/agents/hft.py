@@ -38,8 +38,7 @@ class Hft:
         self.owner = owner
         self.draws = Draws(rng)
         self.slots = Slots(world, owner)
-        for v in world.lit:
-            v.connect(owner, self._on_report, params.latency_us * 1000)
+        world.connect(owner, self._on_report, params.latency_us * 1000)
 
     @property
     def inventory(self) -> int:
@@ -50,7 +49,7 @@ class Hft:
 
     def _schedule(self) -> None:
         wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
-        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._wake)
+        self.world.call_after(wait, self._wake)
 
     def _on_report(self, ev: Event) -> None:
         self.slots.on_report(ev)
@@ -62,40 +61,18 @@ class Hft:
         inv = self.slots.inventory
         if abs(inv) <= p.unload_at * p.inventory_limit:
             return
-        world = self.world
-        sym = world.instrument
         side = -1 if inv > 0 else 1
-        best_venue = None
-        best_price = 0
-        for venue in world.lit:
-            if venue.status[sym] not in ("open", "limit_state"):
-                continue
-            bid, _, ask, _ = venue.engine.books[sym].l1()
-            price = bid if side == -1 else ask
-            if price is None:
-                continue
-            if best_venue is None or (price > best_price if side == -1 else price < best_price):
-                best_venue, best_price = venue, price
-        if best_venue is None:
+        (hi, hi_bid, _), (lo, lo_ask, _) = self.world.best_quotes()
+        venue, price = (hi, hi_bid) if side == -1 else (lo, lo_ask)
+        if venue is None:
             return
         qty = abs(inv) - int(p.unload_at * p.inventory_limit / 2)
-        best_venue.submit(self.owner, sym, side, qty, best_price, 1, _IOC)
+        venue.submit(self.owner, self.world.instrument, side, qty, price, 1, _IOC)
 
     def _arbitrage(self) -> None:
         """A bid on one venue above an offer on another is free money: take both sides."""
-        world = self.world
-        sym = world.instrument
-        hi = lo = None
-        hi_bid = lo_ask = 0
-        hi_qty = lo_qty = 0
-        for venue in world.lit:
-            if venue.status[sym] not in ("open", "limit_state"):
-                continue
-            bid, bid_qty, ask, ask_qty = venue.engine.books[sym].l1()
-            if bid is not None and (hi is None or bid > hi_bid):
-                hi, hi_bid, hi_qty = venue, bid, bid_qty
-            if ask is not None and (lo is None or ask < lo_ask):
-                lo, lo_ask, lo_qty = venue, ask, ask_qty
+        sym = self.world.instrument
+        (hi, hi_bid, hi_qty), (lo, lo_ask, lo_qty) = self.world.best_quotes()
         if hi is None or lo is None or hi is lo or hi_bid <= lo_ask:
             return
         qty = min(hi_qty, lo_qty, self.p.inventory_limit)
@@ -111,7 +88,7 @@ class Hft:
         self._arbitrage()
         vi = self.draws.below(len(world.lit))
         venue = world.lit[vi]
-        if venue.status[sym] not in ("open", "limit_state"):
+        if not world.trading(venue):
             self.slots.pull_all()
             return
         bid, _, ask, _ = venue.engine.books[sym].l1()

@@ -49,8 +49,7 @@ class MarketMaker:
         self.slots = Slots(world, owner)
         self.weights = [w / max(weights) for w in weights]
         self.out_until = 0
-        for v in world.lit:
-            v.connect(owner, self.slots.on_report, params.latency_us * 1000)
+        world.connect(owner, self.slots.on_report, params.latency_us * 1000)
 
     def start(self) -> None:
         self._schedule()
@@ -61,7 +60,7 @@ class MarketMaker:
 
     def _schedule(self) -> None:
         wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
-        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._wake)
+        self.world.call_after(wait, self._wake)
 
     def _wake(self) -> None:
         self._schedule()
@@ -90,7 +89,7 @@ class MarketMaker:
             if a <= b:
                 a = b + 1
             for vi, venue in enumerate(world.lit):
-                if venue.status[world.instrument] not in ("open", "limit_state"):
+                if not world.trading(venue):
                     continue
                 size = max(1, int(p.size * self.weights[vi]))
                 buy = size if inv + bought + size <= limit else 0

@@ -36,15 +36,14 @@ class MomentumTrader:
         self.owner = owner
         self.draws = Draws(rng)
         self.position = 0
-        for v in world.lit:
-            v.connect(owner, self._on_report, int(params.latency_ms * 1_000_000))
+        world.connect(owner, self._on_report, int(params.latency_ms * 1_000_000))
 
     def start(self) -> None:
         self._schedule()
 
     def _schedule(self) -> None:
         wait = int(self.draws.exponential() * self.p.wake_s * NS_PER_SECOND) + 1
-        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._wake)
+        self.world.call_after(wait, self._wake)
 
     def _on_report(self, ev: Event) -> None:
         if type(ev) is OrderFilled:
@@ -65,7 +64,7 @@ class MomentumTrader:
         world = self.world
         sym = world.instrument
         venue = world.lit[self.draws.below(len(world.lit))]
-        if qty <= 0 or venue.status[sym] not in ("open", "limit_state"):
+        if qty <= 0 or not world.trading(venue):
             return
         bid, _, ask, _ = venue.engine.books[sym].l1()
         if (bid if side == -1 else ask) is None:

@@ -54,8 +54,7 @@ class NoiseTraders:
         a = params.size_tail
         self._size_scale = max(params.mean_size - 1, 0.0) * (a - 1)
         for i in range(params.count):
-            for v in world.lit:
-                v.connect(first_owner + i, None, params.latency_us * 1000)
+            world.connect(first_owner + i, None, params.latency_us * 1000)
 
     def start(self) -> None:
         if self.p.count > 0 and self.p.rate_per_min > 0:
@@ -64,7 +63,7 @@ class NoiseTraders:
     def _schedule(self) -> None:
         boost = 1.0 + self.p.vol_feedback * max(0.0, self.world.signals.vol_ratio - 1.0)
         wait = int(self.draws.exponential() * self._mean_wait_ns / min(boost, 5.0)) + 1
-        self.world.loop.call_at(self.world.loop.clock.now_ns() + wait, self._act)
+        self.world.call_after(wait, self._act)
 
     def _venue(self) -> int:
         u = self.draws.uniform()
@@ -87,7 +86,7 @@ class NoiseTraders:
             return
         vi = self._venue()
         venue = world.lit[vi]
-        if venue.status[world.instrument] not in ("open", "limit_state"):
+        if not world.trading(venue):
             return
         bid, _, ask, _ = venue.engine.books[world.instrument].l1()
         ref = int(world.signals.mid)

@@ -44,8 +44,7 @@ class SellProgram:
         self._owed = 0.0
         self.start_ns = params.start_s * NS_PER_SECOND
         self.done_ns: int | None = None
-        for v in world.lit:
-            v.connect(owner, self._on_report, int(params.latency_ms * 1_000_000))
+        world.connect(owner, self._on_report, int(params.latency_ms * 1_000_000))
 
     def start(self) -> None:
         if self.p.enabled and self.p.quantity > 0:
@@ -71,7 +70,7 @@ class SellProgram:
             return
         books = []
         for venue in world.lit:
-            if venue.status[sym] not in ("open", "limit_state"):
+            if not world.trading(venue):
                 continue
             bid, bid_qty, ask, _ = venue.engine.books[sym].l1()
             books.append((venue, bid if p.side == -1 else ask, bid_qty if p.side == -1 else 1))

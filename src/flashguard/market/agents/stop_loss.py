@@ -49,8 +49,7 @@ class StopLossHolders:
                 shorts.append((int(start_price * (1 + d)), first_owner + i, qty))
             else:
                 longs.append((int(start_price * (1 - d)), first_owner + i, qty))
-            for v in world.lit:
-                v.connect(first_owner + i, None, int(params.latency_ms * 1_000_000))
+            world.connect(first_owner + i, None, int(params.latency_ms * 1_000_000))
         self.longs = sorted(longs)  # fire from the highest stop down
         self.shorts = sorted(shorts, reverse=True)  # fire from the lowest stop up
         self.fired = 0
