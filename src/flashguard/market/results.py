@@ -2,7 +2,8 @@
 
 - crash: `analytics.crash.crash_metrics` on the consolidated mid from the scenario's shock
   (null without a shock, or when the fall is under 2%); buy depth = bid lots within 1% of the
-  consolidated mid across lit venues; spread = consolidated ask - bid.
+  consolidated mid across lit venues; spread = the mean of the lit venues' own quoted
+  spreads (the consolidated spread is often locked at 0, which no multiple can describe).
 - stylized: `analytics.stylized.stylized_facts` of the consolidated mid (last trade where the
   book is one-sided).
 - vpin: the causal VPIN CDF (1-minute bars of consolidated trades; bucket = the pre-shock

@@ -36,7 +36,9 @@ class InstrumentSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tick_size: str = "0.01"
     start_price: int = 5000  # ticks
     value_vol_per_min: float = 0.0  # the fundamental value's random walk, per minute
-    impact: float = 0.01  # ticks the crowd's fair value moves per aggressively traded lot
+    impact: float = 0.005  # permanent ticks the crowd's fair value moves per aggressive lot
+    transient_impact: float = 0.005  # transient ticks per lot, times how thin the book is
+    impact_half_life_s: float = 300.0  # how fast the transient part fades
     anchor: float = 0.2  # share of the gap to the traded mid the fair value closes each second
 
 
@@ -84,6 +86,8 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         names = [v.name for v in self.venues]
         if len(set(names)) != len(names) or "ALL" in names:
             raise ScenarioError(f"venues: names={names} must be unique and not 'ALL'")
+        if self.instrument.impact_half_life_s <= 0:
+            raise ScenarioError(f"instrument.impact_half_life_s={self.instrument.impact_half_life_s} must be > 0")
         if self.instrument.start_price <= 0:
             raise ScenarioError(f"instrument.start_price={self.instrument.start_price} must be > 0")
 

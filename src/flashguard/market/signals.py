@@ -10,10 +10,17 @@
 - minute_volume: the consolidated volume of the previous full minute (what a participation
   algorithm keys on);
 - ret(lookback_s): the log return of the mid over the last lookback_s seconds;
-- fair: the crowd's common estimate of value in ticks. Every aggressive trade moves it by
-  `impact` ticks per lot in the aggressor's direction (Kyle's lambda: order flow carries
-  information, so its impact is permanent and the price a martingale), and once a second it
-  is pulled a fraction `anchor` toward the traded market, so it never drifts from what trades.
+- fair: the crowd's common estimate of value in ticks, a propagator model of price impact.
+  It is a permanent part plus a transient part. Every aggressive trade moves the permanent
+  part by `impact` ticks per lot in the aggressor's direction (Kyle's lambda: order flow
+  carries information) and the transient part by `transient_impact` ticks per lot times how
+  thin the side being hit is: baseline depth / current depth (resting lots within 1% of the
+  mid, baseline its slow average, the ratio capped at `MAX_THIN`). Impact inversely
+  proportional to depth is the empirical rule; it is what turns liquidity leaving into a
+  price that runs. Once a second the transient part is pulled a fraction `anchor` toward the
+  traded market (a sweep through a thin book is news to everyone), and decays with half-life
+  `impact_half_life_s`: price moves made by missing liquidity rather than information fade
+  (the empirical decay of a metaorder's impact after it ends; on May 6, the recovery).
 
 The EWMAs are bias-corrected (divided by 1 - (1 - a)^n), so a fresh market reads vol_ratio 1,
 not a spurious spike while the slow average is still empty.
@@ -31,15 +38,20 @@ _FAST = 1 - 0.5 ** (1 / 20)
 _SLOW = 1 - 0.5 ** (1 / 1800)
 _FLOW = 1 - 0.5 ** (1 / 30)
 _HISTORY_S = 900
+MAX_THIN = 10.0
 
 
 class Signals:
     __slots__ = (
         "_buy",
+        "_decay",
+        "_depth_base",
         "_mids",
         "_minute_acc",
         "_n",
+        "_permanent",
         "_sell",
+        "_transient",
         "_var_fast",
         "_var_slow",
         "anchor",
@@ -50,15 +62,31 @@ class Signals:
         "minute_volume",
         "second_volume",
         "t_ns",
+        "thin_ask",
+        "thin_bid",
         "toxicity",
+        "transient_impact",
         "vol",
         "vol_ratio",
     )
 
-    def __init__(self, start_price: int, impact: float = 0.0, anchor: float = 0.2) -> None:
+    def __init__(
+        self,
+        start_price: int,
+        impact: float = 0.0,
+        anchor: float = 0.2,
+        transient_impact: float = 0.0,
+        impact_half_life_s: float = 300.0,
+    ) -> None:
+        if impact_half_life_s <= 0:
+            raise ValueError(f"impact_half_life_s={impact_half_life_s} must be > 0")
         self.fair = float(start_price)
+        self._permanent = float(start_price)
+        self._transient = 0.0
         self.impact = impact
+        self.transient_impact = transient_impact
         self.anchor = anchor
+        self._decay = 0.5 ** (1 / impact_half_life_s)
         self._n = 0
         self.mid = float(start_price)
         self.last_price = start_price
@@ -73,6 +101,9 @@ class Signals:
         self._buy = 0.0
         self._sell = 0.0
         self._minute_acc = 0
+        self._depth_base = [0.0, 0.0]
+        self.thin_bid = 1.0  # baseline / current resting bid depth (>= 1)
+        self.thin_ask = 1.0
         self._mids: deque[float] = deque([float(start_price)], maxlen=_HISTORY_S + 1)
 
     def on_trade(self, trade: Trade) -> None:
@@ -81,12 +112,17 @@ class Signals:
         self.second_volume += qty
         if trade.aggressor == 1:
             self._buy += qty
-            self.fair += self.impact * qty
+            self._permanent += self.impact * qty
+            self._transient += self.transient_impact * self.thin_ask * qty
+            self.fair = self._permanent + self._transient
         elif trade.aggressor == -1:
             self._sell += qty
-            self.fair -= self.impact * qty
+            self._permanent -= self.impact * qty
+            self._transient -= self.transient_impact * self.thin_bid * qty
+            self.fair = self._permanent + self._transient
 
-    def on_second(self, t_ns: int, bid: int | None, ask: int | None) -> None:
+    def on_second(self, t_ns: int, bid: int | None, ask: int | None, bid_depth: float = 0.0, ask_depth: float = 0.0) -> None:
+        """The once-a-second update: the NBBO, and resting lots within 1% of the mid per side."""
         self.t_ns = t_ns
         if bid is not None and ask is not None and bid < ask:
             mid = (bid + ask) / 2
@@ -102,7 +138,15 @@ class Signals:
         slow = self._var_slow / (1 - (1 - _SLOW) ** self._n)
         self.vol = math.sqrt(fast)
         self.vol_ratio = math.sqrt(fast / slow) if slow > 0 else 1.0
-        self.fair += self.anchor * (mid - self.fair)
+        self._transient = (self._transient + self.anchor * (mid - self.fair)) * self._decay
+        self.fair = self._permanent + self._transient
+        # depth: slow baselines, bias-corrected like the variances
+        base = self._depth_base
+        base[0] += _SLOW * (bid_depth - base[0])
+        base[1] += _SLOW * (ask_depth - base[1])
+        corr = 1 - (1 - _SLOW) ** self._n
+        self.thin_bid = min(MAX_THIN, max(1.0, base[0] / corr / bid_depth)) if bid_depth > 0 else MAX_THIN
+        self.thin_ask = min(MAX_THIN, max(1.0, base[1] / corr / ask_depth)) if ask_depth > 0 else MAX_THIN
         # toxicity: EW buy and sell volume
         self._buy *= 1 - _FLOW
         self._sell *= 1 - _FLOW

@@ -80,7 +80,8 @@ class Simulation:
             else:
                 venue = Venue(cfg, [sym], self.loop)
             self.market.add_venue(venue)
-        self.signals = Signals(sc.instrument.start_price, sc.instrument.impact, sc.instrument.anchor)
+        ins = sc.instrument
+        self.signals = Signals(ins.start_price, ins.impact, ins.anchor, ins.transient_impact, ins.impact_half_life_s)
         self.world = World(self.loop, self.market, sym, self.signals, list(self.market.lit))
         self.market.trade_listeners.append(self._on_trade)
         self.trades = 0
@@ -175,17 +176,21 @@ class Simulation:
         self.loop.call_at(t + NS_PER_SECOND, self._each_second)
         sym = self.instrument
         bid, ask = self.market.nbbo(sym)
-        self.signals.on_second(t, bid, ask)
-        self._record(t, bid, ask)
+        bid_depth, ask_depth = self._record(t, bid, ask)
+        self.signals.on_second(t, bid, ask, bid_depth, ask_depth)
 
-    def _record(self, t: int, nbbo_bid: int | None, nbbo_ask: int | None) -> None:
+    def _record(self, t: int, nbbo_bid: int | None, nbbo_ask: int | None) -> tuple[float, float]:
+        """Append this second's bars; return the resting (bid, ask) lots within 1% of the mid."""
         sym = self.instrument
         bars = self.bars
         total_bid_at = total_ask_at = 0
-        depth = 0
+        depth = ask_depth = 0
         mid = (nbbo_bid + nbbo_ask) / 2 if nbbo_bid is not None and nbbo_ask is not None else None
-        floor_price = (mid if mid is not None else self.signals.mid) * (1 - DEPTH_BAND)
+        centre = mid if mid is not None else self.signals.mid
+        floor_price = centre * (1 - DEPTH_BAND)
+        cap_price = centre * (1 + DEPTH_BAND)
         volume_all = 0
+        venue_spreads: list[int] = []
         for v in self.market.lit:
             book = v.engine.books[sym]
             b, bq, a, aq = book.l1()
@@ -197,9 +202,17 @@ class Simulation:
                 if price < floor_price:
                     break
                 depth += qty
+            for price, qty in book.levels(-1, 64):
+                if price > cap_price:
+                    break
+                ask_depth += qty
             vol = self._venue_volume.get(v.name, 0)
             volume_all += vol
-            vmid = (b + a) / 2 if b is not None and a is not None else float("nan")
+            if b is not None and a is not None:
+                vmid = (b + a) / 2
+                venue_spreads.append(a - b)
+            else:
+                vmid = float("nan")
             bars.rows.append((t, v.name, self._venue_last.get(v.name, 0), vmid, b or 0, a or 0, bq, aq, vol))
         self._venue_volume.clear()
         last = self.market.last_price.get(sym, 0)
@@ -208,10 +221,12 @@ class Simulation:
         bars.t.append(t)
         bars.mid.append(cmid)
         bars.last.append(float(last) if last else float("nan"))
-        bars.spread.append(float(nbbo_ask - nbbo_bid) if mid is not None else float("nan"))  # type: ignore[operator]
+        # each lit venue's own quoted spread, averaged: the consolidated one is often locked at 0
+        bars.spread.append(sum(venue_spreads) / len(venue_spreads) if venue_spreads else float("nan"))
         bars.bid_depth.append(float(depth))
         bars.volume.append(volume_all)
         bars.mm_inventory.append(sum(m.inventory for m in self.market_makers))
         bars.hft_inventory.append(sum(h.inventory for h in self.hfts))
         bars.hft_traded.append(sum(h.slots.traded for h in self.hfts))
+        return float(depth), float(ask_depth)
 

@@ -6,10 +6,14 @@ lit venue, `size` lots per level scaled by the venue's depth weight. Fair value 
 flow-informed estimate (`Signals.fair`), shifted against inventory (`skew_ticks` at the limit) so a long maker
 quotes lower and sells down its position. The half-spread widens with stress: x
 (vol_ratio / widen_vol) once volatility is above its normal level by that factor, and
-x (1 + 2 toxicity). When volatility reaches `pull_vol` x normal or toxicity `pull_toxicity`, or
-a loss on inventory marks past `max_loss_ticks` per lot of limit, the maker pulls every quote
-and stays out for at least `cooldown_s`. At the inventory limit it stops quoting the side
-that would add to it.
+x (1 + 2 toxicity). When volatility reaches `pull_vol` x normal, toxicity `pull_toxicity`, or
+the price has moved more than the maker's own move limit over the last `move_window_s` (the
+internal "price move" check that paused many firms on May 6), the maker pulls every quote and
+stays out for at least `cooldown_s`, and until the trigger has cleared. Move limits differ
+between makers, uniform in `pull_move` x [1 - `pull_move_spread`, 1 + `pull_move_spread`], so
+liquidity leaves progressively: each maker that leaves thins the book, the price moves
+further, and the next maker's limit is reached. At the inventory limit a maker stops quoting
+the side that would add to it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ class MarketMakerParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     pull_vol: float = 5.0
     pull_toxicity: float = 0.7
     cooldown_s: float = 60.0
+    pull_move: float = 0.012
+    pull_move_spread: float = 0.5
+    move_window_s: int = 120
     latency_us: int = 50
 
 
@@ -49,6 +56,7 @@ class MarketMaker:
         self.slots = Slots(world, owner)
         self.weights = [w / max(weights) for w in weights]
         self.out_until = 0
+        self.move_limit = params.pull_move * (1 + params.pull_move_spread * (2 * self.draws.uniform() - 1))
         world.connect(owner, self.slots.on_report, params.latency_us * 1000)
 
     def start(self) -> None:
@@ -68,7 +76,7 @@ class MarketMaker:
         world = self.world
         s = world.signals
         now = world.loop.clock.now_ns()
-        stressed = s.vol_ratio >= p.pull_vol or s.toxicity >= p.pull_toxicity
+        stressed = s.vol_ratio >= p.pull_vol or s.toxicity >= p.pull_toxicity or abs(s.ret(p.move_window_s)) >= self.move_limit
         if stressed:
             self.out_until = now + int(p.cooldown_s * NS_PER_SECOND)
         if now < self.out_until:

@@ -9,8 +9,11 @@ begets activity, which gives volatility clustering.
 An action, on a venue chosen by its depth weight: cancel one of the trader's resting orders
 (probability `cancel_prob`, if it has any); else a new order on a random side, marketable with
 probability `market_prob` (an IOC at the opposite best), otherwise a limit order resting
-`offset` ticks behind the same-side best, offset drawn from an exponential of mean
-`mean_offset_ticks` (it may improve the price inside a wide spread). Sizes are 1 + a Pareto
+`offset` ticks from the crowd's fair value (`Signals.fair`) on its own side, never crossing
+the venue's opposite best, offset drawn from an exponential of mean `mean_offset_ticks` (it may
+improve the price inside a wide spread). Under stress (volatility x normal = v > 1) the offset
+is scaled by 1 + `stress_widen` (v - 1) and a floor of mean_offset_ticks x stress_widen (v - 1)
+/ 4 keeps orders off the touch: patient liquidity steps back when the market turns violent. Sizes are 1 + a Pareto
 draw with tail index `size_tail` scaled to `mean_size` (heavy tailed). A trader keeps at most
 `max_orders` resting orders (its oldest is cancelled first). Noise traders never look at fills.
 """
@@ -38,6 +41,7 @@ class NoiseParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_orders: int = 3
     vol_feedback: float = 0.5
     latency_us: int = 500
+    stress_widen: float = 1.0
 
 
 class NoiseTraders:
@@ -99,11 +103,15 @@ class NoiseTraders:
             price = ask if side == 1 else bid
             venue.submit(owner, world.instrument, side, size, price, 1, _IOC)
             return
-        offset = int(d.exponential() * p.mean_offset_ticks) - 1
+        stress = max(0.0, world.signals.vol_ratio - 1.0)
+        # under stress they post further out, and keep away from the touch altogether
+        widen = p.stress_widen * stress
+        offset = int(p.mean_offset_ticks * (widen / 4 + d.exponential() * (1.0 + widen))) - 1
+        fair = world.signals.fair
         if side == 1:
-            price = min(bid - offset, ask - 1)
+            price = min(int(fair) - offset, ask - 1)
         else:
-            price = max(ask + offset, bid + 1)
+            price = max(int(fair + 0.999) + offset, bid + 1)
         if price <= 0:
             return
         if len(mine) >= p.max_orders:
