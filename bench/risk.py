@@ -13,7 +13,9 @@ kill_switch: 10,000 open orders on 3 venues, then `RiskGate.kill`; wall_ms is th
 the last cancel has been handed to the cancel sink, including the fsync'ed write of the
 kill-switch state file that comes first (a crash mid-way must restart engaged).
 
-Prints one JSON line each. `--quick` runs small counts (same keys) for CI.
+Prints one JSON line each. `--quick` runs small counts (same keys) for CI. `--parents` sends
+the risk_gate orders as a router's children (each with a parent_id, ten to a parent), as the
+trading system does; without it they are sent as they are (no parent).
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def market(t: int, symbol: str, mid: int) -> list[Event]:
     ]
 
 
-def gate_workload(n: int, seed: int = 11) -> list[tuple[RiskOrder, list[Event]]]:
+def gate_workload(
+    n: int, seed: int = 11, parents: bool = False
+) -> list[tuple[RiskOrder, list[Event]]]:
     """Orders, each with the events that follow it before the next order: its ack, and for an
     order 40 steps back a cancel (most) or a fill (some), so open orders stay bounded."""
     rng = random.Random(seed)
@@ -91,9 +95,11 @@ def gate_workload(n: int, seed: int = 11) -> list[tuple[RiskOrder, list[Event]]]
         symbol = symbols[i % 3]
         side = 1 if rng.random() < 0.5 else -1
         price = mids[symbol] - side * (1 + rng.randrange(5))
+        strategy = STRATEGIES[i % 4]
         o = RiskOrder(
-            STRATEGIES[i % 4], VENUES[(i // 4) % 3], symbol, f"c{i}", side, LIMIT, DAY, price,
+            strategy, VENUES[(i // 4) % 3], symbol, f"c{i}", side, LIMIT, DAY, price,
             1 + rng.randrange(100), t, order_id=i + 1, owner=1 + i % 4,
+            parent_id=f"{strategy}#{i // 40}" if parents else "",
         )
         after: list[Event] = [
             OrderAccepted(t, o.venue, symbol, i + 1, o.client_order_id, o.owner, side, LIMIT,
@@ -125,8 +131,8 @@ def new_gate(matrix: RiskMatrix, sink: Any = None, state: Path | None = None) ->
     return gate
 
 
-def run_gate(n: int) -> dict[str, object]:
-    stream = gate_workload(n)
+def run_gate(n: int, parents: bool = False) -> dict[str, object]:
+    stream = gate_workload(n, parents=parents)
     matrix = bench_matrix()
     gc.collect()
     gc.disable()
@@ -161,6 +167,7 @@ def run_gate(n: int) -> dict[str, object]:
         "name": "risk_gate",
         "implementation": fastpath.IMPLEMENTATION,
         "orders": n,
+        "parents": parents,
         "rejected": rejected,
         "p50_ns": round(q[49]),
         "p99_ns": round(q[98]),
@@ -232,12 +239,14 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=300_000)
     ap.add_argument("--open-orders", type=int, default=10_000)
     ap.add_argument("--quick", action="store_true", help="small counts, to see it still works")
+    ap.add_argument("--parents", action="store_true",
+                    help="risk_gate orders are a router's children, each with a parent_id")
     args = ap.parse_args()
     if args.quick:
-        print(json.dumps(run_gate(20_000)))
+        print(json.dumps(run_gate(20_000, args.parents)))
         print(json.dumps(run_kill(1_000, 1)))
     else:
-        print(json.dumps(run_gate(args.orders)))
+        print(json.dumps(run_gate(args.orders, args.parents)))
         print(json.dumps(run_kill(args.open_orders, 3)))
 
 

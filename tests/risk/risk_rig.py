@@ -82,7 +82,7 @@ class Rig:
     """A gate on a sim clock, with everything it emits and every cancel it sends recorded."""
 
     def __init__(self, m: RiskMatrix, kill_state_path: Path | None = None,
-                 emit_accepts: bool = False) -> None:
+                 emit_accepts: bool = False, disabled: frozenset[str] = frozenset()) -> None:
         self.clock = SimClock(0)
         self.events: list[Event] = []
         self.cancels: list[CancelOrder] = []
@@ -90,7 +90,7 @@ class Rig:
         self.gate = RiskGate(
             m, INSTRUMENTS, self.clock, emit=self.events.append,
             cancel_sink=self.cancels.append, kill_state_path=kill_state_path,
-            emit_accepts=emit_accepts,
+            emit_accepts=emit_accepts, disabled=disabled,
         )
         self._n = 0
 
@@ -114,12 +114,12 @@ class Rig:
     def order(self, side: int = 1, price: int = 10_000, qty: int = 1, *,
               strategy: str = "s1", venue: str = "XNAS", instrument: str = "ABC",
               order_type: int = LIMIT, t: int | None = None, cid: str | None = None,
-              replaces: str = "", order_id: int | None = None) -> RiskOrder:
+              replaces: str = "", order_id: int | None = None, parent: str = "") -> RiskOrder:
         self._n += 1
         return RiskOrder(
             strategy, venue, instrument, cid or f"o{self._n}", side, order_type, DAY, price, qty,
             self.clock.now_ns() if t is None else t, replaces,
-            self._n if order_id is None else order_id, 7,
+            self._n if order_id is None else order_id, 7, parent,
         )
 
     def send(self, o: RiskOrder, ack: bool = True) -> RiskOrder:

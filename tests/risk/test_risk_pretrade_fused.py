@@ -49,7 +49,8 @@ def recipes(draw: Any) -> dict[str, Any]:
     r.update(price=ref - r["side"] * draw(st.integers(0, 20)), qty=draw(st.integers(1, 10)),
              kind=LIMIT, cid="new", max_qty=ROOMY["max_order_qty"], keep=1000,
              max_notional=None, increment=1, lot=1, allowed=True, band=None, live=False,
-             window=0, sent=None, sent_old=None, recent_end=0, max_open=10_000, open=0,
+             window=0, sent=None, sent_old=None, sent_by="", parent="", recent_end=0,
+             max_open=10_000, open=0,
              pos=0, open_buy=0, open_sell=0, max_position=None, level=None)
     for focus in draw(st.lists(st.sampled_from(FOCI), min_size=1, max_size=2, unique=True)):
         side, price, qty = r["side"], r["price"], r["qty"]
@@ -93,6 +94,9 @@ def recipes(draw: Any) -> dict[str, Any]:
         elif focus in ("dup", "dup_old"):
             r["window"] = 50
             r["sent" if focus == "dup" else "sent_old"] = T - 50 + draw(d)
+            # children of one parent repeat each other freely; anyone else may not
+            r["parent"] = draw(st.sampled_from(["", "p1"]))
+            r["sent_by"] = draw(st.sampled_from(["", "p1", "p2"]))
         elif focus == "open":
             r["max_open"] = draw(st.integers(1, 4))
             r["open"] = r["max_open"] + draw(st.integers(-2, 0))
@@ -144,18 +148,20 @@ def build(r: dict[str, Any]) -> tuple[RiskOrder, View, RiskState]:
     if r["window"] and 0 < qty <= lim.max_qty:
         key = l1.dup_key(price, side * qty, lim)
         if r["sent"] is not None:
-            v.recent[key] = r["sent"]
+            v.recent[key] = (r["sent"], r["sent_by"])
         if r["sent_old"] is not None:
-            v.recent_old[key] = r["sent_old"]
+            v.recent_old[key] = (r["sent_old"], r["sent_by"])
     v.recent_end = r["recent_end"]
     if r["recent_end"]:  # what the two generations held from other orders
-        v.recent[-1] = r["recent_end"] - r["window"]
-        v.recent_old[-2] = r["recent_end"] - 2 * r["window"]
+        v.recent[-1] = (r["recent_end"] - r["window"], "")
+        v.recent_old[-2] = (r["recent_end"] - 2 * r["window"], "")
     bucket = v.session.orders
     if r["level"] is not None:
         whole, off = r["level"]
         bucket.level, bucket.t_ns = max(0, whole * bucket.cost + off), T
-    return RiskOrder("s1", "XNAS", "ABC", r["cid"], side, r["kind"], 1, price, qty, T), v, state
+    o = RiskOrder("s1", "XNAS", "ABC", r["cid"], side, r["kind"], 1, price, qty, T,
+                  parent_id=r["parent"])
+    return o, v, state
 
 
 def snapshot(v: View) -> tuple[Any, ...]:
@@ -174,14 +180,16 @@ def snapshot(v: View) -> tuple[Any, ...]:
 
 
 def reference(o: RiskOrder, v: View, state: RiskState) -> bool:
-    """What RiskGate._judge does with a plain limit order: the rules, then the booking."""
+    """What RiskGate._judge does with a plain limit order: the rules, then the booking. Only
+    limit orders are fused: any other type is left to its own rules (a no here)."""
     lim = v.limits
-    if l1.first_rejection(l1.LIMIT_ORDER_RULES, o, v, lim) is not None:
+    if o.order_type != LIMIT or l1.first_rejection(l1.LIMIT_ORDER_RULES, o, v, lim) is not None:
         return False
     assert v.session.orders.take(o.t_ns)
     state.register(o, v)
     if lim.dup_window_ns:
-        v.remember(l1.dup_key(o.price, o.side * o.qty, lim), o.t_ns, lim.dup_window_ns)
+        v.remember(l1.dup_key(o.price, o.side * o.qty, lim), o.t_ns, lim.dup_window_ns,
+                   o.parent_id)
     return True
 
 
@@ -220,7 +228,8 @@ def _plain() -> dict[str, Any]:
             "last_age": 0, "age": 100, "collar": 200, "fat": 1_000, "price": 9_999, "qty": 3,
             "kind": LIMIT, "cid": "new", "max_qty": 1_000, "keep": 1000, "max_notional": None,
             "increment": 1, "lot": 1, "allowed": True, "band": None, "live": False,
-            "window": 50, "sent": None, "sent_old": None, "recent_end": 0,
+            "window": 50, "sent": None, "sent_old": None, "sent_by": "", "parent": "",
+            "recent_end": 0,
             "max_open": 10_000, "open": 0, "pos": 0, "open_buy": 0, "open_sell": 0,
             "max_position": None, "level": None}
 

@@ -55,7 +55,6 @@ def test_crash_mode_probes_then_avoids_a_flickering_venue_even_at_a_better_price
     # A's displayed depth flickers: gone before our ping lands, back right after
     m.at(t0 + 10 * US, lambda: m.venues["A"].cancel(1, SYMBOL, a_offer))
     m.at(t0 + 250 * US, lambda: m.rest("A", Side.SELL, 100, 9_999))
-    # children of distinct sizes: the risk gate refuses a repeat within its duplicate window
     m.settle(200 * MS)
 
     probes = m.decisions("probe")

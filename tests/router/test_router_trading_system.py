@@ -75,7 +75,7 @@ def run_crash_scenario() -> list[bytes]:
 
 def test_the_same_scenario_gives_the_same_journal() -> None:
     first = run_crash_scenario()
-    assert len(first) > 50
+    assert len(first) > 40  # probes, scores, children, fills: a scenario worth replaying
     assert first == run_crash_scenario()
 
 

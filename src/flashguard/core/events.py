@@ -150,7 +150,7 @@ class Trade(Event, frozen=True, gc=False, tag="trade"):
 
 
 class VenueStatus(Event, frozen=True, gc=False, tag="venue_status"):
-    """status: open | limit_state | paused | halted | auction | closed."""
+    """status: open | limit_state | paused | halted | auction | closed | disconnected (a lost session)."""
 
     venue: str
     instrument: str

@@ -18,7 +18,13 @@
  * Python ints are unbounded and these are int64: a value that does not fit, or a product or
  * sum that would overflow, answers False (or goes to `full`) and leaves the verdict to the
  * Python code, which computes exactly. So does any object that is not of the exact bound type
- * (a subclass, a stand-in in a test).
+ * (a subclass, a stand-in in a test), and a client_order_id or parent_id that is not exactly
+ * a str (its hash and == could run Python code).
+ *
+ * References: objects read from slots are borrowed. Where Python code can run before they
+ * are last used (a call into Python, an allocation that may start the cyclic GC and so run
+ * finalizers), they are held by a strong reference for the duration of the call, so no
+ * rebinding of a slot meanwhile can free them under us.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -61,7 +67,7 @@ typedef struct {
 
 enum {
     O_CID, O_VENUE, O_SIDE, O_TYPE, O_PRICE, O_QTY, O_T, O_ORDER_ID, O_OWNER, O_STRATEGY,
-    O_INSTRUMENT, O_REPLACES,
+    O_INSTRUMENT, O_REPLACES, O_PARENT,
     V_LIMITS, V_STRATEGY, V_MARKET, V_BOOK, V_SESSION, V_ORDERS, V_RECENT, V_RECENT_OLD,
     V_RECENT_END, V_SEEN, V_LO, V_HI, V_BUY_HI, V_SELL_LO, V_LAST_BUY_HI, V_LAST_SELL_LO,
     L_QTY_CAP, L_MAX_QTY, L_MAX_NOTIONAL, L_STEPS, L_LOT_MULTIPLE, L_PRICE_INCREMENT,
@@ -81,7 +87,7 @@ static const Field FIELDS[F_COUNT] = {
     {C_ORDER, "client_order_id"}, {C_ORDER, "venue"}, {C_ORDER, "side"},
     {C_ORDER, "order_type"}, {C_ORDER, "price"}, {C_ORDER, "qty"}, {C_ORDER, "t_ns"},
     {C_ORDER, "order_id"}, {C_ORDER, "owner"}, {C_ORDER, "strategy"},
-    {C_ORDER, "instrument"}, {C_ORDER, "replaces"},
+    {C_ORDER, "instrument"}, {C_ORDER, "replaces"}, {C_ORDER, "parent_id"},
     {C_VIEW, "limits"}, {C_VIEW, "strategy"}, {C_VIEW, "market"}, {C_VIEW, "book"},
     {C_VIEW, "session"}, {C_VIEW, "orders"}, {C_VIEW, "recent"}, {C_VIEW, "recent_old"},
     {C_VIEW, "recent_end"}, {C_VIEW, "seen"}, {C_VIEW, "lo"}, {C_VIEW, "hi"},
@@ -255,14 +261,18 @@ price_bounds(PyObject *v, PyObject *lim, PyObject *m)
 /* View.remember                                                                            */
 /* ---------------------------------------------------------------------------------------- */
 
+/* `sent` is the (t_ns, parent_id) tuple the memory keeps; its own reference is not taken. */
 static int
 remember(PyObject *v, PyObject *key, int64_t t, int64_t window, PyObject *t_obj,
-         PyObject *window_obj)
+         PyObject *window_obj, PyObject *parent, PyObject *sent)
 {
     int64_t end, stale, next_end;
-    if (!rd(v, V_RECENT_END, &end) || __builtin_add_overflow(end, window, &stale)
+    PyObject *recent = dict_of(v, V_RECENT);
+    if (recent == NULL || !rd(v, V_RECENT_END, &end)
+        || __builtin_add_overflow(end, window, &stale)
         || __builtin_add_overflow(t, window, &next_end)) {
-        PyObject *r = PyObject_CallMethodObjArgs(v, S_REMEMBER, key, t_obj, window_obj, NULL);
+        PyObject *r = PyObject_CallMethodObjArgs(v, S_REMEMBER, key, t_obj, window_obj, parent,
+                                                 NULL);
         if (r == NULL)
             return -1;
         Py_DECREF(r);
@@ -273,24 +283,54 @@ remember(PyObject *v, PyObject *key, int64_t t, int64_t window, PyObject *t_obj,
         if (fresh == NULL)
             return -1;
         if (t < stale) {
-            old = SLOT(v, V_RECENT);
-            Py_INCREF(old);
+            old = Py_NewRef(recent);
         }
         else if ((old = PyDict_New()) == NULL) {
             Py_DECREF(fresh);
             return -1;
         }
         put(v, V_RECENT_OLD, old);
+        recent = fresh; /* the slot's reference: borrowed from here on */
         put(v, V_RECENT, fresh);
         if (wr(v, V_RECENT_END, next_end))
             return -1;
     }
-    return PyDict_SetItem(SLOT(v, V_RECENT), key, t_obj);
+    return PyDict_SetItem(recent, key, sent);
+}
+
+/* Another order with this key, sent by `by`, was within the window: may this order, of
+ * `parent`, repeat it? Only a child of the same parent may (pretrade.duplicate_order). Both
+ * are exact strs here, or the answer is no and Python decides. */
+static inline int
+same_parent(PyObject *parent, PyObject *by)
+{
+    if (PyUnicode_GET_LENGTH(parent) == 0 || !PyUnicode_CheckExact(by))
+        return 0;
+    return by == parent || PyUnicode_Compare(parent, by) == 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* admit_limit_order                                                                        */
 /* ---------------------------------------------------------------------------------------- */
+
+/* The objects one admission reads, each held by a strong reference while it runs. */
+typedef struct {
+    PyObject *v, *lim, *sb, *m, *b, *bucket, *orders;
+} Held;
+
+static inline void
+release(Held *h)
+{
+    Py_XDECREF(h->v);
+    Py_XDECREF(h->lim);
+    Py_XDECREF(h->sb);
+    Py_XDECREF(h->m);
+    Py_XDECREF(h->b);
+    Py_XDECREF(h->bucket);
+    Py_XDECREF(h->orders);
+}
+
+static int admit_held(PyObject *o, Held *h);
 
 /* 1: admitted and booked; 0: not (nothing changed); -1: an exception. */
 static int
@@ -298,17 +338,34 @@ admit(PyObject *o, PyObject *v)
 {
     if (UNLIKELY(Py_TYPE(o) != TYPES[C_ORDER] || Py_TYPE(v) != TYPES[C_VIEW]))
         return 0;
-    PyObject *lim = obj_of(v, V_LIMITS, C_LIMITS);
-    PyObject *sb = obj_of(v, V_STRATEGY, C_STRATEGY);
-    PyObject *m = obj_of(v, V_MARKET, C_MARKET);
-    PyObject *b = obj_of(v, V_BOOK, C_BOOK);
     PyObject *session = obj_of(v, V_SESSION, C_SESSION);
-    PyObject *orders = dict_of(v, V_ORDERS);
-    if (UNLIKELY(!lim || !sb || !m || !b || !session || !orders))
+    Held h = {
+        v, obj_of(v, V_LIMITS, C_LIMITS), obj_of(v, V_STRATEGY, C_STRATEGY),
+        obj_of(v, V_MARKET, C_MARKET), obj_of(v, V_BOOK, C_BOOK),
+        session ? obj_of(session, SS_ORDERS, C_BUCKET) : NULL, dict_of(v, V_ORDERS),
+    };
+    if (UNLIKELY(!h.lim || !h.sb || !h.m || !h.b || !h.bucket || !h.orders))
         return 0;
-    PyObject *bucket = obj_of(session, SS_ORDERS, C_BUCKET);
-    PyObject *cid = SLOT(o, O_CID);
-    if (UNLIKELY(!bucket || !cid))
+    Py_INCREF(h.v);
+    Py_INCREF(h.lim);
+    Py_INCREF(h.sb);
+    Py_INCREF(h.m);
+    Py_INCREF(h.b);
+    Py_INCREF(h.bucket);
+    Py_INCREF(h.orders);
+    int r = admit_held(o, &h);
+    release(&h);
+    return r;
+}
+
+static int
+admit_held(PyObject *o, Held *h)
+{
+    PyObject *v = h->v, *lim = h->lim, *sb = h->sb, *m = h->m, *b = h->b;
+    PyObject *bucket = h->bucket, *orders = h->orders;
+    /* the order is frozen and its caller holds it: its fields are safe to borrow */
+    PyObject *cid = SLOT(o, O_CID), *parent = SLOT(o, O_PARENT);
+    if (UNLIKELY(!cid || !PyUnicode_CheckExact(cid) || !parent || !PyUnicode_CheckExact(parent)))
         return 0;
 
     int64_t qty, price, otype, cap, notional, max_notional;
@@ -351,7 +408,7 @@ admit(PyObject *o, PyObject *v)
     int64_t window, side;
     if (!rd(lim, L_WINDOW, &window) || !rd(o, O_SIDE, &side))
         return 0;
-    PyObject *key = NULL; /* owned from here on: leave through `done` */
+    PyObject *key = NULL, *rec = NULL, *sent = NULL; /* owned: leave through `done` */
     int result = 0;
     if (window) {
         int64_t stride, k, sq;
@@ -363,14 +420,18 @@ admit(PyObject *o, PyObject *v)
         key = PyLong_FromLongLong(k);
         if (key == NULL)
             goto fail;
-        PyObject *t0 = PyDict_GetItemWithError(recent, key); /* borrowed */
-        if (t0 == NULL && !PyErr_Occurred())
-            t0 = PyDict_GetItemWithError(recent_old, key);
-        if (t0 == NULL && PyErr_Occurred())
+        /* (t_ns, parent_id), borrowed: int keys and exact dicts run no Python code */
+        PyObject *last = PyDict_GetItemWithError(recent, key);
+        if (last == NULL && !PyErr_Occurred())
+            last = PyDict_GetItemWithError(recent_old, key);
+        if (last == NULL && PyErr_Occurred())
             goto fail;
-        if (t0 != NULL) {
-            int64_t sent, gap;
-            if (!as_i64(t0, &sent) || __builtin_sub_overflow(t, sent, &gap) || gap < window)
+        if (last != NULL) {
+            int64_t at, gap;
+            if (!PyTuple_CheckExact(last) || PyTuple_GET_SIZE(last) != 2
+                || !as_i64(PyTuple_GET_ITEM(last, 0), &at) || __builtin_sub_overflow(t, at, &gap))
+                goto done;
+            if (gap < window && !same_parent(parent, PyTuple_GET_ITEM(last, 1)))
                 goto done;
         }
     }
@@ -416,12 +477,39 @@ admit(PyObject *o, PyObject *v)
     else
         goto done;
 
-    /* TokenBucket.take */
-    int64_t level, bt, rate, capacity, cost, dt, refill, booked;
+    int64_t level, bt, rate, capacity, cost, dt, refill, booked, open_after;
     if (!rd(bucket, K_LEVEL, &level) || !rd(bucket, K_T, &bt) || !rd(bucket, K_RATE, &rate)
         || !rd(bucket, K_CAPACITY, &capacity) || !rd(bucket, K_COST, &cost)
-        || __builtin_sub_overflow(t, bt, &dt) || __builtin_add_overflow(open_side, qty, &booked))
+        || __builtin_sub_overflow(t, bt, &dt) || __builtin_add_overflow(open_side, qty, &booked)
+        || __builtin_add_overflow(open, 1, &open_after))
         goto done;
+
+    /* What booking needs is made before anything changes, so a failure (a class changed
+     * without a rebuild, no memory) leaves the state as it was. As RiskState.register: */
+    PyObject *qty_obj = SLOT(o, O_QTY);
+    PyObject *rec_args[9] = {
+        cid, SLOT(o, O_VENUE), b, SLOT(o, O_SIDE), SLOT(o, O_PRICE), qty_obj, qty_obj,
+        SLOT(o, O_ORDER_ID), SLOT(o, O_OWNER),
+    };
+    for (int i = 0; i < 9; i++) {
+        if (rec_args[i] == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "a RiskOrder field is unset");
+            goto fail;
+        }
+    }
+    rec = PyObject_Vectorcall((PyObject *)TYPES[C_RECORD], rec_args, 9, NULL);
+    if (rec == NULL)
+        goto fail;
+    if (window) {
+        sent = PyTuple_Pack(2, SLOT(o, O_T), parent);
+        if (sent == NULL)
+            goto fail;
+        /* an int and a str can close no cycle: nothing for the cyclic GC to walk */
+        if (PyLong_CheckExact(SLOT(o, O_T)))
+            PyObject_GC_UnTrack(sent);
+    }
+
+    /* TokenBucket.take */
     if (dt > 0) {
         /* past int64 is past any capacity */
         if (__builtin_mul_overflow(dt, rate, &refill)
@@ -438,28 +526,12 @@ admit(PyObject *o, PyObject *v)
     if (wr(bucket, K_LEVEL, level - cost))
         goto fail;
 
-    /* admitted: book it as RiskState.register does */
-    if (wr(b, open_field, booked))
+    /* admitted: book it */
+    if (wr(b, open_field, booked) || PyDict_SetItem(orders, cid, rec)
+        || wr(sb, S_OPEN, open_after))
         goto fail;
-    PyObject *qty_obj = SLOT(o, O_QTY);
-    PyObject *rec_args[9] = {
-        cid, SLOT(o, O_VENUE), b, SLOT(o, O_SIDE), SLOT(o, O_PRICE), qty_obj, qty_obj,
-        SLOT(o, O_ORDER_ID), SLOT(o, O_OWNER),
-    };
-    for (int i = 0; i < 9; i++) {
-        if (rec_args[i] == NULL) {
-            PyErr_SetString(PyExc_AttributeError, "a RiskOrder field is unset");
-            goto fail;
-        }
-    }
-    PyObject *rec = PyObject_Vectorcall((PyObject *)TYPES[C_RECORD], rec_args, 9, NULL);
-    if (rec == NULL)
-        goto fail;
-    int failed = PyDict_SetItem(orders, cid, rec);
-    Py_DECREF(rec);
-    if (failed || wr(sb, S_OPEN, open + 1))
-        goto fail;
-    if (window && remember(v, key, t, window, SLOT(o, O_T), SLOT(lim, L_WINDOW)) < 0)
+    if (window
+        && remember(v, key, t, window, SLOT(o, O_T), SLOT(lim, L_WINDOW), parent, sent) < 0)
         goto fail;
     result = 1;
     goto done;
@@ -467,6 +539,8 @@ fail:
     result = -1;
 done:
     Py_XDECREF(key);
+    Py_XDECREF(rec);
+    Py_XDECREF(sent);
     return result;
 }
 
@@ -547,22 +621,30 @@ lane_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *
     int64_t n_all = next_count(ks_meter, t), n_strategy = next_count(SLOT(sb, S_MESSAGES), t);
     if (n_all < 0 || n_strategy < 0)
         goto full;
-    /* every message counts toward runaway detection, whatever becomes of it */
+    /* every message counts toward runaway detection, whatever becomes of it; the new ints
+     * are small, not tracked by the cyclic GC: no Python code runs until `admit` */
     if (wr(ks_meter, W_COUNT, n_all) || wr(SLOT(sb, S_MESSAGES), W_COUNT, n_strategy))
         return NULL;
     int64_t mode;
-    PyObject *replaces = SLOT(o, O_REPLACES);
+    PyObject *replaces = SLOT(o, O_REPLACES), *result;
+    Py_INCREF(v); /* borrowed from a dict: held while Python code may run */
     if (!rd(sb, S_MODE, &mode) || mode != 0 || SLOT(pf, P_REDUCE_ONLY) != Py_False
         || replaces == NULL || !PyUnicode_Check(replaces) || PyUnicode_GET_LENGTH(replaces))
         goto judge;
     int r = admit(o, v);
-    if (r < 0)
+    if (r < 0) {
+        Py_DECREF(v);
         return NULL;
-    if (r)
+    }
+    if (r) {
+        Py_DECREF(v);
         Py_RETURN_NONE;
+    }
 judge: {
         PyObject *judge_args[2] = {o, v};
-        return PyObject_Vectorcall(L->judge, judge_args, 2, NULL);
+        result = PyObject_Vectorcall(L->judge, judge_args, 2, NULL);
+        Py_DECREF(v);
+        return result;
     }
 full:
     return PyObject_Vectorcall(L->full, args, nargsf, NULL);
@@ -647,6 +729,10 @@ bind(PyObject *module, PyObject *args)
     PyObject *classes, *bounds;
     if (!PyArg_ParseTuple(args, "O!O:bind", &PyDict_Type, &classes, &bounds))
         return NULL;
+    if (!PyCallable_Check(bounds)) {
+        PyErr_SetString(PyExc_TypeError, "bind: price_bounds must be callable");
+        return NULL;
+    }
     PyTypeObject *types[C_COUNT];
     for (int c = 0; c < C_COUNT; c++) {
         PyObject *tp = PyDict_GetItemString(classes, CLASS_NAMES[c]); /* borrowed */

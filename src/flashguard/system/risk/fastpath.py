@@ -91,11 +91,13 @@ def admit_limit_order(o: RiskOrder, v: View) -> bool:
         return False
     window = lim.dup_window_ns
     if window:
+        parent = o.parent_id
         key = price * lim.dup_stride + o.side * qty  # pretrade.dup_key, inline
-        t0 = v.recent.get(key)  # View.last_sent, inline
-        if t0 is None:
-            t0 = v.recent_old.get(key)
-        if t0 is not None and t - t0 < window:
+        last = v.recent.get(key)  # View.last_sent, inline
+        if last is None:
+            last = v.recent_old.get(key)
+        # within the window, only a child of the same parent may repeat it
+        if last is not None and t - last[0] < window and not (parent and last[1] == parent):
             return False
     if v.seen != m.version:
         price_bounds(v, lim)
@@ -125,9 +127,9 @@ def admit_limit_order(o: RiskOrder, v: View) -> bool:
     sb.open_orders += 1
     if window:
         if t >= v.recent_end:
-            v.remember(key, t, window)
+            v.remember(key, t, window, o.parent_id)
         else:
-            v.recent[key] = t
+            v.recent[key] = (t, o.parent_id)
     return True
 
 

@@ -14,11 +14,15 @@ Cancels the gate decides on (a halt, reduce-only entries, the kill switch) go to
 cancel budget, which never blocks), and an order still in flight is cancelled on its ack.
 
 The gate reads time only from orders and events (and from `clock` for operator calls).
+
+`disabled` switches layers off for an ablation (docs/risk.md, "Switching layers off"): L1 then
+rejects only orders no venue could take, L2 never changes a strategy's mode or size, L3 never
+reduces, L4 never engages by itself (the operator's kill still does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from flashguard.core.clock import Clock
@@ -46,10 +50,12 @@ from flashguard.system.risk import pretrade as l1
 from flashguard.system.risk import strategy as l2
 from flashguard.system.risk.fastpath import admit
 from flashguard.system.risk.killswitch import KILL, RESET, RESET_PENDING, KillSwitch
+from flashguard.system.risk.layers import parse_disabled
 from flashguard.system.risk.ledger import OrderRecord, PositionBook, StrategyBook
 from flashguard.system.risk.marketdata import InstrumentMarket
 from flashguard.system.risk.params import RiskMatrix
 from flashguard.system.risk.state import RiskState, View
+from flashguard.system.risk.strategy import drawdown_fraction
 from flashguard.system.risk.types import (
     L1,
     L2,
@@ -73,6 +79,11 @@ def _ignore(_: Event) -> None:
     return None
 
 
+def _refer(o: RiskOrder, v: View) -> bool:
+    """Layer 1 switched off: no order is admitted by the fused rules; `_judge` decides."""
+    return False
+
+
 class RiskGate:
     def __init__(
         self,
@@ -84,7 +95,13 @@ class RiskGate:
         cancel_sink: Callable[[CancelOrder], None] = _ignore,
         kill_state_path: str | Path | None = None,
         emit_accepts: bool = False,
+        disabled: Iterable[str] = frozenset(),
     ) -> None:
+        self._disabled = off = parse_disabled(disabled)
+        self._l1, self._l2, self._l3, self._l4 = (x not in off for x in (L1, L2, L3, L4))
+        # layer 1 off: every new order goes to `_judge`, which applies only the hard facts
+        self._admit = admit if self._l1 else _refer
+        self._l1_rules = l1.check if self._l1 else l1.hard_facts
         self.matrix = matrix
         self.clock = clock
         self.state = RiskState(matrix, instruments)
@@ -107,10 +124,13 @@ class RiskGate:
             VenueStatus: self._on_venue_status,  # type: ignore[dict-item]
             LuldBand: self._on_band,  # type: ignore[dict-item]
         }
-        # check(o): _check below, or its C twin for the common case (accepts not emitted)
+        # check(o): _check below, or its C twin for the common case (accepts not emitted).
+        # The twin fuses layer 1's rules, so without layer 1 it is not used; layers 2 to 4
+        # act only through state the twin reads (a mode, a size, reduce-only, the switch)
+        # and through the Python calls it hands the rest to, so their switches hold in C.
         self.check: fastpath.Check = (
             self._check
-            if emit_accepts
+            if emit_accepts or not self._l1
             else fastpath.lane(self._views, self.kill_switch, self.portfolio, self._judge,
                                self._check)
         )
@@ -120,6 +140,11 @@ class RiskGate:
     @property
     def emit_accepts(self) -> bool:
         return self._emit_accepts
+
+    @property
+    def disabled(self) -> frozenset[str]:
+        """The layers switched off (docs/risk.md, "Switching layers off")."""
+        return self._disabled
 
     @property
     def kill_engaged(self) -> bool:
@@ -147,6 +172,21 @@ class RiskGate:
     def open_orders(self) -> int:
         return len(self.state.orders)
 
+    def drawdown(self, strategy: str) -> float:
+        """The strategy's intraday drawdown now: how far its account (capital + P&L marked
+        to market) is below its peak (capital + the P&L's high-water mark), as a fraction of
+        that peak: 0.0 at or above it, 1.0 when all of it is lost. 0.0 for a strategy the
+        gate has not seen."""
+        sb = self.state.strategies.get(strategy)
+        if sb is None:
+            return 0.0
+        return drawdown_fraction(sb.equity, sb.hwm, sb.params.capital)
+
+    def portfolio_drawdown(self) -> float:
+        """The same for all strategies together, on the portfolio's capital."""
+        st = self.state
+        return drawdown_fraction(st.equity, st.hwm, self.matrix.portfolio.capital)
+
     # --- the order path --------------------------------------------------------------------
 
     def _check(self, o: RiskOrder) -> Rejection | None:
@@ -173,7 +213,7 @@ class RiskGate:
             meter.roll(t)
         n = meter.count + 1
         meter.count = n
-        if n > meter.limit:
+        if n > meter.limit and self._l4:
             self._engage(t, "risk", ks.message_runaway())
             return self._reject(o, Rejection(L4, "kill_switch", 1, 0, "message runaway"))
         meter = sb.messages
@@ -183,7 +223,7 @@ class RiskGate:
         meter.count = n
         if n > meter.limit and sb.mode != _HALTED:
             self._escalate(sb, l2.message_runaway(sb), t)
-        if sb.mode or self.portfolio.reduce_only or o.replaces or not admit(o, v):
+        if sb.mode or self.portfolio.reduce_only or o.replaces or not self._admit(o, v):
             return self._judge(o, v)
         if self._emit_accepts:
             self._emit(RiskAction(t, L1, "all", 0.0, 0.0, ACCEPT, o.strategy, o.client_order_id))
@@ -203,16 +243,17 @@ class RiskGate:
             r = l3.portfolio_reduce_only(o, v, lim)
             if r is not None:
                 return self._reject(o, r)
-        r = l1.check(o, v, lim)
+        r = self._l1_rules(o, v, lim)
         if r is not None:
             return self._reject(o, r)
-        v.session.orders.take(t)
+        v.session.orders.take(t)  # with layer 1 off an empty budget is only counted
         if o.replaces:
             self.state.amend(o)
         else:
             self.state.register(o, v)
-            if lim.dup_window_ns:
-                v.remember(l1.dup_key(o.price, o.side * o.qty, lim), t, lim.dup_window_ns)
+            if lim.dup_window_ns and 0 < o.qty <= lim.max_qty:
+                v.remember(l1.dup_key(o.price, o.side * o.qty, lim), t, lim.dup_window_ns,
+                           o.parent_id)
         if self._emit_accepts:
             self._emit(RiskAction(t, L1, "all", 0.0, 0.0, ACCEPT, o.strategy, o.client_order_id))
         return None
@@ -227,7 +268,7 @@ class RiskGate:
         """Cancels always pass, on their own budget; they still count as messages, so a
         cancel storm is a runaway like any other."""
         self.state.session(venue).cancels.take(t_ns)
-        if not self.kill_switch.messages.add(t_ns):
+        if not self.kill_switch.messages.add(t_ns) and self._l4:
             self._engage(t_ns, "risk", self.kill_switch.message_runaway())
         sb = self.state.strategy(strategy)
         if not sb.messages.add(t_ns) and sb.mode != _HALTED:
@@ -287,11 +328,12 @@ class RiskGate:
         t = ev.t_ns
         pb = rec.book
         sb = pb.strategy
-        sb.executions.append(t)
-        breach = l2.repeated_executions(sb, t)
-        if breach is not None:
-            self._escalate(sb, breach, t)
-        self._check_strategy(pb, t)
+        if self._l2:
+            sb.executions.append(t)
+            breach = l2.repeated_executions(sb, t)
+            if breach is not None:
+                self._escalate(sb, breach, t)
+            self._check_strategy(pb, t)
         key = (sb.name, pb.market.symbol)
         target = self.portfolio.targets.get(key)
         if target is not None and abs(pb.pos) <= abs(target):
@@ -355,15 +397,15 @@ class RiskGate:
             )
             for m in markets:
                 m.venue_down(ev.venue)
-        breach = self.kill_switch.on_venue_status(ev)
-        if breach is not None:
+        breach = self.kill_switch.on_venue_status(ev)  # tracks halts for the cool-down too
+        if breach is not None and self._l4:
             self._engage(ev.t_ns, "risk", breach)
 
     # --- layer 2 ---------------------------------------------------------------------------
 
     def _check_strategy(self, pb: PositionBook, t: int) -> None:
         sb = pb.strategy
-        if sb.mode == _HALTED:
+        if sb.mode == _HALTED or not self._l2:
             return
         breach = l2.drawdown(sb)
         if breach is not None:
@@ -374,6 +416,8 @@ class RiskGate:
                 self._escalate(sb, breach, t)
 
     def _check_volatility(self, sb: StrategyBook, t: int) -> None:
+        if not self._l2:
+            return
         breach = l2.volatility(sb)
         if breach is None:
             return
@@ -389,7 +433,7 @@ class RiskGate:
     def _escalate(self, sb: StrategyBook, breach: Breach, t: int) -> None:
         """Move a strategy up to the mode the breach calls for, and cancel what must go."""
         target = l2.MODE_OF[breach.action]
-        if target <= sb.mode:
+        if target <= sb.mode or not self._l2:
             return
         sb.mode = target
         self._action(t, L2, breach, sb.name)
@@ -414,17 +458,21 @@ class RiskGate:
     # --- layer 3 ---------------------------------------------------------------------------
 
     def _check_portfolio(self, symbol: str, t: int) -> None:
-        for breach in self.portfolio.exposure(self.state, symbol):
-            self._portfolio_actions(breach, t)
-        ks_breach = self.kill_switch.drawdown(self.state.equity, self.state.hwm)
-        if ks_breach is not None:
-            self._engage(t, "risk", ks_breach)
+        if self._l3:
+            for breach in self.portfolio.exposure(self.state, symbol):
+                self._portfolio_actions(breach, t)
+        if self._l4:
+            ks_breach = self.kill_switch.drawdown(self.state.equity, self.state.hwm)
+            if ks_breach is not None:
+                self._engage(t, "risk", ks_breach)
 
     def _sample_var(self, t: int) -> None:
         for breach in self.portfolio.sample(self.state, t):
             self._portfolio_actions(breach, t)
 
     def _portfolio_actions(self, breach: Breach, t: int) -> None:
+        if not self._l3:
+            return  # VaR and ES are still sampled (the snapshot shows them); nothing acts
         p = self.matrix.portfolio
         for action in l3.actions_for(breach.rule, p):
             if action == "reduce_gross":

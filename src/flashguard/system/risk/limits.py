@@ -46,6 +46,7 @@ class OrderLimits:
         "dup_stride",
         "dup_window_ns",
         "fat_finger_bps",
+        "known",
         "lot_multiple",
         "markup_bps",
         "max_notional",
@@ -63,6 +64,7 @@ class OrderLimits:
         self, strategy: StrategyParams, instrument: Instrument, market: InstrumentParams
     ) -> None:
         self.allowed = strategy.allows(instrument.symbol)
+        self.known = True  # False for an instrument the system has no definition of
         self.max_qty = strategy.max_order_qty
         self.max_notional = notional_limit_ticklots(strategy.max_order_notional, instrument)
         self.tick_value = float(instrument.tick_value())  # for reporting a notional only

@@ -39,21 +39,28 @@ def instrument_allowed(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | N
 def tick_lot(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
     """Integer ticks and lots fit the instrument by construction; what is left to check is
     the sign, the venue's own price step and round-lot multiple, and a known order type."""
-    qty = o.qty
-    if qty <= 0:
-        return Rejection(L1, "tick_lot", qty, 1, "qty must be at least one lot")
-    if qty % lim.lot_multiple:
-        return Rejection(L1, "tick_lot", qty, lim.lot_multiple, "qty is not a multiple of lots")
+    r = order_shape(o, v, lim)
+    if r is not None:
+        return r
+    if o.qty % lim.lot_multiple:
+        return Rejection(L1, "tick_lot", o.qty, lim.lot_multiple, "qty is not a multiple of lots")
+    if o.order_type == LIMIT and o.price % lim.price_increment:
+        return Rejection(
+            L1, "tick_lot", o.price, lim.price_increment, "price is not on the venue's step"
+        )
+    return None
+
+
+def order_shape(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """What makes an order an order at all: at least one lot, a side, a known type, and a
+    price above zero for a limit order."""
+    if o.qty <= 0:
+        return Rejection(L1, "tick_lot", o.qty, 1, "qty must be at least one lot")
     if o.side != 1 and o.side != -1:
         return Rejection(L1, "tick_lot", o.side, 1, "side must be +1 or -1")
     if o.order_type == LIMIT:
-        price = o.price
-        if price <= 0:
-            return Rejection(L1, "tick_lot", price, 1, "a limit price must be > 0 ticks")
-        if price % lim.price_increment:
-            return Rejection(
-                L1, "tick_lot", price, lim.price_increment, "price is not on the venue's step"
-            )
+        if o.price <= 0:
+            return Rejection(L1, "tick_lot", o.price, 1, "a limit price must be > 0 ticks")
     elif o.order_type != MARKET:
         return Rejection(L1, "tick_lot", o.order_type, LIMIT, "unknown order type")
     return None
@@ -178,14 +185,39 @@ def dup_key(price: int, signed_qty: int, lim: OrderLimits) -> int:
 def duplicate_order(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
     """A live client_order_id reused, or the same side, price and quantity on the same venue
     and instrument again within the window (a stuck loop resending one order). Only orders
-    within max_qty are ever remembered, so a larger one cannot repeat any of them."""
-    if o.client_order_id in v.orders:
-        return Rejection(L1, "duplicate_order", 0, 0, f"{o.client_order_id} is already live")
+    within max_qty are ever remembered, so a larger one cannot repeat any of them.
+
+    The rule guards what a strategy sends, not how the router slices it: children of one
+    parent (the same non-empty `parent_id`) are never duplicates of each other, so a parent
+    fragmented into equal children passes; an order of another parent, or one sent without
+    a parent, repeating it within the window is a duplicate."""
+    r = live_id(o, v, lim)
+    if r is not None:
+        return r
     window = lim.dup_window_ns
     if window and 0 < o.qty <= lim.max_qty:
-        t = v.last_sent(dup_key(o.price, o.side * o.qty, lim))
-        if t is not None and o.t_ns - t < window:
-            return Rejection(L1, "duplicate_order", o.t_ns - t, window, "ns since the same order")
+        last = v.last_sent(dup_key(o.price, o.side * o.qty, lim))
+        if last is not None:
+            t, parent = last
+            if o.t_ns - t < window and not (o.parent_id and parent == o.parent_id):
+                detail = "ns since the same order" + (f" of parent {parent}" if parent else "")
+                return Rejection(L1, "duplicate_order", o.t_ns - t, window, detail)
+    return None
+
+
+def live_id(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """A client_order_id already live: the venue would refuse it, and the ledger would lose
+    the order it names."""
+    if o.client_order_id in v.orders:
+        return Rejection(L1, "duplicate_order", 0, 0, f"{o.client_order_id} is already live")
+    return None
+
+
+def instrument_known(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    if not lim.known:
+        return Rejection(
+            L1, "instrument_allowed", 0, 0, f"{o.instrument} is not an instrument the system knows"
+        )
     return None
 
 
@@ -302,6 +334,12 @@ AMENDMENT_RULES: tuple[Rule, ...] = (
 )
 
 
+# what is left of layer 1 when it is switched off (RiskGate(disabled={"L1"})): facts no
+# venue would accept an order without, and without which the ledger could not count it
+HARD_FACT_RULES: tuple[Rule, ...] = (instrument_known, order_shape, live_id)
+HARD_FACT_AMENDMENT_RULES: tuple[Rule, ...] = (instrument_known, amend_target, order_shape)
+
+
 def first_rejection(
     rules: tuple[Rule, ...], o: RiskOrder, v: View, lim: OrderLimits
 ) -> Rejection | None:
@@ -323,6 +361,14 @@ def rules_for(o: RiskOrder) -> tuple[Rule, ...]:
 def check(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
     """Layer 1 for any order: the first rule that rejects it, or None."""
     return first_rejection(rules_for(o), o, v, lim)
+
+
+def hard_facts(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """Layer 1 switched off: only an order no venue could take is rejected (an unknown
+    instrument, no lot, no side, an unknown type, a limit price <= 0, a live
+    client_order_id reused, an amendment of no live order or changing side or type)."""
+    rules = HARD_FACT_AMENDMENT_RULES if o.replaces else HARD_FACT_RULES
+    return first_rejection(rules, o, v, lim)
 
 
 # --- the edge: decimals from a person or a FIX message -----------------------------------------

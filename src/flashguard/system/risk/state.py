@@ -81,21 +81,21 @@ class View:
         self.session = session
         self.limits = limits
         self.orders = orders
-        # pretrade.dup_key(price, signed qty) -> when last sent; see `remember`
-        self.recent: dict[int, int] = {}
-        self.recent_old: dict[int, int] = {}
+        # pretrade.dup_key(price, signed qty) -> (when last sent, its parent_id); `remember`
+        self.recent: dict[int, tuple[int, str]] = {}
+        self.recent_old: dict[int, tuple[int, str]] = {}
         self.recent_end = 0
         self.seen = -1  # the market version the bounds below were computed for
         self.buy_hi = self.sell_lo = self.lo = self.hi = 0
         self.last_buy_hi = self.last_sell_lo = 0
 
-    def last_sent(self, key: int) -> int | None:
-        """When an order with this `pretrade.dup_key` was last sent here, if it may still be
-        inside a duplicate window."""
-        t = self.recent.get(key)
-        return self.recent_old.get(key) if t is None else t
+    def last_sent(self, key: int) -> tuple[int, str] | None:
+        """When an order with this `pretrade.dup_key` was last sent here, and the parent it
+        belonged to, if it may still be inside a duplicate window."""
+        last = self.recent.get(key)
+        return self.recent_old.get(key) if last is None else last
 
-    def remember(self, key: int, t_ns: int, window: int) -> None:
+    def remember(self, key: int, t_ns: int, window: int, parent_id: str = "") -> None:
         """Remember an order sent at t_ns. The memory is two generations of one window each:
         at the first order past the current one's end, the older generation (entirely
         outside the window by then) is dropped whole. O(1) per order, no sweeps, and the
@@ -104,7 +104,7 @@ class View:
             self.recent_old = self.recent if t_ns < self.recent_end + window else {}
             self.recent = {}
             self.recent_end = t_ns + window
-        self.recent[key] = t_ns
+        self.recent[key] = (t_ns, parent_id)
 
 
 class RiskState:
@@ -185,7 +185,8 @@ class RiskState:
             unknown = Instrument(symbol)
             pb = PositionBook(sb, InstrumentMarket(symbol, 1, self.matrix.instrument(symbol), False))
             limits = OrderLimits(sb.params, unknown, self.matrix.instrument(symbol))
-            limits.allowed = False
+            limits.allowed = limits.known = False
+            limits.qty_cap = 0  # as OrderLimits compiles an instrument off the allow-list
         else:
             limits = OrderLimits(
                 sb.params, self.instruments[symbol], self.matrix.instrument(symbol)

@@ -73,6 +73,17 @@ def drawdown(sb: StrategyBook) -> Breach | None:
     return None
 
 
+def drawdown_fraction(equity: int, hwm: int, capital: int) -> float:
+    """How far the account (capital + equity, equity in micros since the session began) is
+    below its peak (capital + hwm), as a fraction of that peak: 0.0 at or above it, 1.0 when
+    the peak is lost entirely."""
+    dd = hwm - equity
+    if dd <= 0:
+        return 0.0
+    peak = capital * MICROS + hwm
+    return 1.0 if dd >= peak else dd / peak
+
+
 def volatility_level(sb: StrategyBook) -> tuple[int, float]:
     """The level (0, 1, 2) from the most volatile instrument the strategy trades."""
     vol = max((pb.market.vol.vol_bps for pb in sb.positions.values()), default=0.0)

@@ -20,7 +20,9 @@ class RiskOrder(msgspec.Struct, frozen=True, gc=False):
     names the client_order_id it `replaces`; its qty is the new open quantity, so the order is
     judged on its new total (filled so far + new open). order_id and owner are the venue-side
     identifiers when the sender knows them; they let the kill switch cancel an order that is
-    still in flight."""
+    still in flight. parent_id names the parent order (the strategy's intent) a router's
+    child order slices, "" for an order sent as it is: children of one parent are never
+    duplicates of each other (pretrade.duplicate_order)."""
 
     strategy: str
     venue: str
@@ -35,6 +37,7 @@ class RiskOrder(msgspec.Struct, frozen=True, gc=False):
     replaces: str = ""
     order_id: int = 0
     owner: int = 0
+    parent_id: str = ""
 
 
 class Rejection(msgspec.Struct, frozen=True, gc=False):

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-Fresh = Callable[[str, int, int], bool]  # (venue, price, qty): may such a child be sent now?
+# (venue, price, qty): may such a child be sent now? (no: it would repeat another parent's)
+Fresh = Callable[[str, int, int], bool]
 Band = tuple[int, int] | None
 
 
@@ -64,12 +65,12 @@ def _split(
     ioc: bool, probe: bool = False, one: bool = False,
 ) -> int:
     """Append children for qty lots at one venue and price (only one child if `one`);
-    returns the lots placed. A child that would repeat one just sent (or planned) is shaved
-    a lot at a time."""
+    returns the lots placed. Children of one parent may be equal; a child that would repeat
+    another parent's within the duplicate window is shaved a lot at a time."""
     placed = 0
     while placed < qty:
         q = min(qty - placed, max_child)
-        while q > 0 and (not fresh(venue, price, q) or ChildPlan(venue, price, q, ioc, probe) in out):
+        while q > 0 and not fresh(venue, price, q):
             q -= 1
         if q == 0:
             break

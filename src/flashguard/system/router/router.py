@@ -300,7 +300,8 @@ class SmartOrderRouter:
         if not plans:
             p.state = WAITING
             if fresh.refused and not p.retry_armed:
-                # held back only by the duplicate window: look again when it has passed
+                # held back only by another parent's children inside the duplicate window:
+                # look again when it has passed
                 p.retry_armed = True
                 self.loop.call_at(now + fresh.window, self._retry_later(p))
             return
@@ -487,7 +488,7 @@ class SmartOrderRouter:
         decision = "probe" if c.probe else "child"
         rejection = self.gate.check(
             RiskOrder(p.strategy, c.venue, p.instrument, cid, p.side, LIMIT, tif, c.price, c.qty,
-                      now, owner=gw.owner)
+                      now, owner=gw.owner, parent_id=p.id)
         )
         if rejection is not None:
             self._decide(
@@ -512,7 +513,7 @@ class SmartOrderRouter:
                 self.book.consume(p.instrument, c.venue, p.side, c.qty)
         window = self.gate.matrix.strategy(p.strategy).duplicate_window_ms * NS_PER_MS
         self._recent.remember(
-            (p.strategy, c.venue, p.instrument, c.price, p.side * c.qty), now, window
+            (p.strategy, c.venue, p.instrument, c.price, p.side * c.qty), now, window, p.id
         )
         return True
 
@@ -559,13 +560,15 @@ class SmartOrderRouter:
 
 
 class _Fresh:
-    """The planners' duplicate check for one parent at one moment; remembers whether it held
-    anything back."""
+    """The planners' duplicate check for one parent at one moment (does a child repeat
+    another parent's?); remembers whether it held anything back."""
 
-    __slots__ = ("instrument", "now", "recent", "refused", "side", "strategy", "window")
+    __slots__ = ("instrument", "now", "parent_id", "recent", "refused", "side", "strategy",
+                 "window")
 
     def __init__(self, recent: RecentChildren, p: Parent, now: int, window: int) -> None:
         self.recent = recent
+        self.parent_id = p.id
         self.strategy = p.strategy
         self.instrument = p.instrument
         self.side = p.side
@@ -575,7 +578,7 @@ class _Fresh:
 
     def __call__(self, venue: str, price: int, qty: int) -> bool:
         key = (self.strategy, venue, self.instrument, price, self.side * qty)
-        if self.recent.clear(key, self.now, self.window):
+        if self.recent.clear(key, self.now, self.window, self.parent_id):
             return True
         self.refused = True
         return False

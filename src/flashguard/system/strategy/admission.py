@@ -40,7 +40,7 @@ def admit(
         qty = min(qty, room)
     max_position = gate.matrix.strategy(strategy).max_position
     worst = side * pos + working_same_side + qty
-    if worst > max_position:
+    if worst > max_position and L1 not in gate.disabled:  # an ablation with L1 off skips it
         return 0, Rejection(
             L1, "max_position", worst, max_position, "position + working parents + this one"
         )
