@@ -14,10 +14,9 @@ $(VENV)/.installed: pyproject.toml setup.py
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+# the main job: the default scenario (may6) and its seed, into runs/may6-<seed>
 run: setup
-	$(BIN)/flashguard data lobster-check \
-	  ../shared/data/lobster/AMZN_2012-06-21_34200000_57600000_message_1.csv \
-	  ../shared/data/lobster/AMZN_2012-06-21_34200000_57600000_orderbook_1.csv
+	$(BIN)/flashguard run
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -16,7 +16,8 @@ reports (before anything acts on them), OrderSubmitted (before the gateway is ca
 order can be acknowledged before it is journaled), CancelOrder requests, OrderRejected and
 RiskAction from risk, KillSwitch, RouteDecision, RegimeChange, PortfolioSnapshot; market
 data too when `emit_market_data` is set (a runner that journals the feeds itself leaves it
-off). Time comes only from the event loop.
+off). Time comes only from the event loop. `disabled` switches risk layers off for an
+ablation (passed to the gate: `RiskGate(disabled=...)`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class TradingSystem:
         snapshot_every_ns: int = 10 * NS_PER_SECOND,
         kill_state_path: str | Path | None = None,
         emit_market_data: bool = False,
+        disabled: Iterable[str] = frozenset(),
     ) -> None:
         if snapshot_every_ns < 0:
             raise ValueError(f"snapshot_every_ns={snapshot_every_ns} must be >= 0 (0: none)")
@@ -82,7 +84,7 @@ class TradingSystem:
             raise ValueError("gateways=[]: the system needs at least one venue session")
         self.gate = RiskGate(
             matrix, self.instruments, loop, emit=self._on_risk_event,
-            cancel_sink=self._send_cancel, kill_state_path=kill_state_path,
+            cancel_sink=self._send_cancel, kill_state_path=kill_state_path, disabled=disabled,
         )
         self.router = SmartOrderRouter(
             self.gateways, self.gate, loop, emit=emit, config=router,

@@ -1,0 +1,96 @@
+"""The journal's writer during a run, and its checker during a resume.
+
+A fresh run appends every event. A resumed run is the same run computed again from its
+stored inputs: for each event it produces whose seq the journal already holds (durably, since
+only committed rows survive a kill -9), the recorder checks that the rerun produced exactly
+that row - seq, t_ns, type and the encoded body - instead of writing it, and appends from the
+first seq the journal lacks. A difference means the run is not the one that was journaled
+(the code changed, or it is not deterministic): that is an error, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from flashguard.core.events import Event, PortfolioSnapshot
+from flashguard.journal.store import Journal
+
+
+class ResumeDivergence(RuntimeError):
+    """The rerun of a resumed run does not reproduce its journal."""
+
+
+Row = tuple[int, int, str, bytes]
+
+
+class Recorder:
+    __slots__ = ("_encode", "_rows", "_verify_upto", "journal", "last_snapshot", "seq")
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self._verify_upto = journal.seq  # rows already in the journal: check, do not write
+        self.seq = 0  # events the run has produced so far
+        self._rows: Iterator[Row] = iter(())
+        if self._verify_upto:
+            self._rows = _stored_rows(journal.path, self._verify_upto)
+        self._encode = msgspec.json.Encoder().encode
+        self.last_snapshot: PortfolioSnapshot | None = None
+
+    @property
+    def verifying(self) -> bool:
+        return self.seq < self._verify_upto
+
+    @property
+    def verified(self) -> int:
+        """Rows of the journal the rerun has reproduced so far."""
+        return min(self.seq, self._verify_upto)
+
+    def __call__(self, ev: Event) -> None:
+        if type(ev) is PortfolioSnapshot:
+            assert isinstance(ev, PortfolioSnapshot)
+            self.last_snapshot = ev
+        if self.seq < self._verify_upto:
+            self.seq += 1
+            self._check(ev)
+            return
+        self.seq = self.journal.append(ev)
+
+    def _check(self, ev: Event) -> None:
+        tag = str(type(ev).__struct_config__.tag)
+        body = self._encode(ev)
+        row = next(self._rows, None)
+        if row is None:
+            raise ResumeDivergence(
+                f"resume: the journal ends before seq={self.seq} although it holds "
+                f"{self._verify_upto} events: it changed while it was being read"
+            )
+        if row != (self.seq, ev.t_ns, tag, body):
+            raise ResumeDivergence(
+                f"resume diverged at seq={self.seq}: the journal holds {row[2]} at "
+                f"t_ns={row[1]} {row[3]!r}, the rerun produced {tag} at t_ns={ev.t_ns} {body!r}. "
+                "The code or the inputs changed since the run started: start a new run."
+            )
+
+    def finish(self) -> None:
+        """After the run: every stored row must have been reproduced."""
+        if self.seq < self._verify_upto:
+            raise ResumeDivergence(
+                f"resume diverged: the rerun ended after {self.seq} events but the journal "
+                f"holds {self._verify_upto}. Start a new run."
+            )
+
+
+def _stored_rows(path: Path, upto: int) -> Iterator[Row]:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        cur = db.execute(
+            "SELECT seq, t_ns, type, body FROM events WHERE seq <= ? ORDER BY seq", (upto,)
+        )
+        for seq, t_ns, tag, body in cur:
+            yield int(seq), int(t_ns), str(tag), bytes(body)
+    finally:
+        db.close()
