@@ -6,6 +6,7 @@ from flashguard.core.events import (
     OrderRejected,
     Quote,
     Trade,
+    VenueStatus,
 )
 from flashguard.core.loop import EventLoop
 from flashguard.core.orders import OrderType, Side, TimeInForce
@@ -115,3 +116,31 @@ def test_halt_holds_orders_without_matching_then_reopening_auction_uncrosses() -
     assert venue.status["ES"] == "open"
     assert venue.engine.book("ES").best_ask() == 101  # 3 lots of the resting sell remain
     assert venue.engine.book("ES").l1()[3] == 3
+
+
+def test_reopen_over_an_unchanged_book_publishes_a_fresh_quote() -> None:
+    loop, venue = make()
+    feed: list[Event] = []
+    venue.subscribe(feed.append)
+    venue.connect(1, None)
+    venue.submit(1, "ES", Side.BUY, 3, price=99)
+    venue.submit(1, "ES", Side.SELL, 3, price=101)
+    loop.run()
+    quotes_before = [e for e in feed if isinstance(e, Quote)]
+    assert quotes_before and (quotes_before[-1].bid, quotes_before[-1].ask) == (99, 101)
+    for status in ("paused", "open"):
+        feed.clear()
+        if status == "open":
+            venue.reopen("ES", reference_price=100)  # nothing crosses: the book is as it was
+        else:
+            venue.set_status("ES", status, "test")
+        loop.run()
+    kinds = [type(e) for e in feed]
+    assert kinds == [VenueStatus, Quote], kinds
+    q = feed[-1]
+    assert isinstance(q, Quote) and (q.bid, q.bid_qty, q.ask, q.ask_qty) == (99, 3, 101, 3)
+    feed.clear()
+    venue.set_status("ES", "halted", "again")
+    venue.set_status("ES", "open", "resumed without an auction")
+    loop.run()
+    assert [type(e) for e in feed] == [VenueStatus, VenueStatus, Quote]

@@ -315,6 +315,13 @@ class Venue(VenueBase):
             OrderModified(r.t_ns, self.name, r.instrument, r.order_id, r.owner, r.price, r.qty, False)
         ])
 
+    def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
+        event = super().set_status(instrument, status, reason)
+        if status == OPEN:  # back to trading: re-publish the book's top (see reopen)
+            self._last_l1.pop(instrument, None)
+            self._publish_market_data(instrument, [])
+        return event
+
     def _publish_market_data(self, instrument: str, events: list[Event]) -> None:
         if not self._subscribers:
             return
@@ -368,6 +375,9 @@ class Venue(VenueBase):
         status = VenueStatus(t, self.name, instrument, OPEN, reason)
         self._report(events)
         self._broadcast([status])
+        # a fresh quote after every reopen, even over an unchanged book: a subscriber that
+        # dropped this venue's quotes while it was paused must see it two-sided again
+        self._last_l1.pop(instrument, None)
         self._publish_market_data(instrument, events)
         for order in released:
             # Already acknowledged when held: only what happens to them now is reported.
