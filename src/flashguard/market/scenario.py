@@ -10,6 +10,7 @@ nanoseconds since midnight.
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class ScenarioError(ValueError):
 class InstrumentSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     symbol: str = "FGX"
     tick_size: str = "0.01"
+    multiplier: str = "1"  # currency per point of price per lot (50 for the E-mini S&P 500)
     start_price: int = 5000  # ticks
     value_vol_per_min: float = 0.0  # the fundamental value's random walk, per minute
     impact: float = 0.005  # permanent ticks the crowd's fair value moves per aggressive lot
@@ -86,6 +88,12 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         names = [v.name for v in self.venues]
         if len(set(names)) != len(names) or "ALL" in names:
             raise ScenarioError(f"venues: names={names} must be unique and not 'ALL'")
+        try:
+            multiplier_ok = Decimal(self.instrument.multiplier) > 0
+        except InvalidOperation:
+            multiplier_ok = False
+        if not multiplier_ok:
+            raise ScenarioError(f"instrument.multiplier={self.instrument.multiplier!r} must be a positive decimal")
         if self.instrument.impact_half_life_s <= 0:
             raise ScenarioError(f"instrument.impact_half_life_s={self.instrument.impact_half_life_s} must be > 0")
         if self.instrument.start_price <= 0:

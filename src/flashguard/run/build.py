@@ -40,7 +40,7 @@ class Run:
     @property
     def instrument(self) -> Instrument:
         spec = self.scenario.instrument
-        return Instrument(spec.symbol, tick_size=spec.tick_size)
+        return Instrument(spec.symbol, tick_size=spec.tick_size, multiplier=spec.multiplier)
 
 
 def build(
@@ -50,7 +50,7 @@ def build(
     matrix = inputs.load_matrix()
     sim = Simulation(sc, inputs.seed)
     spec = sc.instrument
-    instruments = {spec.symbol: Instrument(spec.symbol, tick_size=spec.tick_size)}
+    instruments = {spec.symbol: Instrument(spec.symbol, tick_size=spec.tick_size, multiplier=spec.multiplier)}
     gateways = [
         InProcessGateway(v, SYSTEM_OWNER, dark=v.dark) for v in sim.market.venues
     ]
