@@ -40,3 +40,6 @@ def test_may6_crashes_and_recovers(may6: object, seed: int) -> None:
     inter = r["intermediaries"]
     assert inter["max_abs_inventory"] <= capacity, inter
     assert inter["hot_potato_ratio"] >= 10, inter
+    # VPIN is defined before the bottom (buckets sized to the scenario, not to a 6.5-hour day)
+    vpin_max = r["vpin"]["max_cdf_before_bottom"]
+    assert vpin_max is not None and 0.0 < vpin_max <= 1.0, r["vpin"]

@@ -6,8 +6,10 @@
   spreads (the consolidated spread is often locked at 0, which no multiple can describe).
 - stylized: `analytics.stylized.stylized_facts` of the consolidated mid (last trade where the
   book is one-sided).
-- vpin: the causal VPIN CDF (1-minute bars of consolidated trades; bucket = the pre-shock
-  volume rate extrapolated to a 6.5-hour day / 50), its maximum before the bottom.
+- vpin: the causal VPIN CDF (1-minute bars of consolidated trades), its maximum before the
+  bottom, once it has 20 earlier values to rank against (null before that). Buckets hold the
+  pre-shock volume of (calm minutes / 4 / 50) minutes, at most a 6.5-hour day / 50: a day's
+  buckets would give a two-hour scenario no VPIN at all.
 - intermediaries: max_abs_inventory = the largest |net inventory| of the market makers and
   HFTs taken together over the run; hot_potato_ratio = lots the HFTs traded from the shock to 5
   minutes after the bottom / (1 + the largest |change| of their net inventory in that window).
@@ -24,12 +26,13 @@ import numpy as np
 
 from flashguard.analytics.crash import crash_metrics
 from flashguard.analytics.stylized import stylized_facts
-from flashguard.analytics.vpin import vpin
+from flashguard.analytics.vpin import BUCKETS_PER_DAY, WINDOW, vpin
 from flashguard.core.clock import NS_PER_MINUTE, NS_PER_SECOND
 from flashguard.market.simulation import Simulation
 
 BARS_COLUMNS = ("t_ns", "venue", "last", "mid", "best_bid", "best_ask", "bid_size", "ask_size", "volume")
 _DAY_MINUTES = 390
+_RANK_WARMUP = 20  # VPIN values before the CDF counts
 
 
 def market_result(sim: Simulation) -> dict[str, Any]:
@@ -92,12 +95,22 @@ def _vpin_max(sim: Simulation, t: np.ndarray, shock: int | None, trough_ns: int 
     cut = shock if shock is not None else int(t[-1])
     calm = bar_t <= cut
     minutes = max(int(calm.sum()), 1)
-    adv = float(bar_v[calm].sum()) / minutes * _DAY_MINUTES
-    if adv <= 0:
+    per_minute = float(bar_v[calm].sum()) / minutes
+    if per_minute <= 0:
         return None
-    result = vpin(bar_t, bar_v, bar_p, prior_adv=adv)
+    # A day's 50 buckets would leave a two-hour scenario without a single VPIN value (the
+    # window alone is 50 buckets): size buckets so the window spans a quarter of the calm period,
+    # capped at the standard daily bucket.
+    minutes_per_bucket = min(minutes / 4 / WINDOW, _DAY_MINUTES / BUCKETS_PER_DAY)
+    bucket = max(1, int(per_minute * minutes_per_bucket))
+    result = vpin(bar_t, bar_v, bar_p, bucket_volume=bucket)
     end = trough_ns if trough_ns is not None else int(t[-1])
-    cdf = result.cdf[(result.end_ns <= end) & ~np.isnan(result.cdf)]
+    # the empirical CDF needs a history to rank against: skip its first _RANK_WARMUP values
+    # (the very first VPIN value is its own maximum, CDF 1, by definition)
+    valid = np.flatnonzero(~np.isnan(result.cdf))
+    ranked = np.zeros(result.cdf.size, dtype=bool)
+    ranked[valid[_RANK_WARMUP:]] = True
+    cdf = result.cdf[(result.end_ns <= end) & ranked]
     return _r(float(cdf.max())) if cdf.size else None
 
 
