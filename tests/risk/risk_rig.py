@@ -147,3 +147,15 @@ class Rig:
 
     def rejections(self) -> list[OrderRejected]:
         return [e for e in self.events if isinstance(e, OrderRejected)]
+
+
+# a matrix where every limit is within reach of a short random session (the C/Python parity tests)
+TIGHT = matrix(
+    strategy_defaults={**ROOMY, "max_order_qty": 10, "max_open_orders": 6, "max_position": 25,
+                       "max_messages": 12, "message_window_ms": 1_000, "duplicate_window_ms": 50,
+                       "drawdown_reduce": 1, "drawdown_halt": 40, "max_executions": 6},
+    kill_switch={"max_messages": 60, "message_window_ms": 1_000, "cooldown_after_reopen_s": 1},
+    venue_defaults={"max_msgs_per_s": 20, "burst": 6, "cancel_msgs_per_s": 100,
+                    "cancel_burst": 50},
+    portfolio={"max_gross": 500, "on_gross_breach": ["reduce_only"]},
+)

@@ -14,7 +14,7 @@ import pytest
 from gate_session import STATUSES, Session
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from risk_rig import MS, ROOMY, SEC, matrix
+from risk_rig import MS, SEC, TIGHT
 
 from flashguard.system.risk import fastpath
 
@@ -22,15 +22,6 @@ pytestmark = pytest.mark.skipif(
     fastpath.IMPLEMENTATION != "c", reason="flashguard.system.risk._cgate is not built"
 )
 
-TIGHT = matrix(
-    strategy_defaults={**ROOMY, "max_order_qty": 10, "max_open_orders": 6, "max_position": 25,
-                       "max_messages": 12, "message_window_ms": 1_000, "duplicate_window_ms": 50,
-                       "drawdown_reduce": 1, "drawdown_halt": 40, "max_executions": 6},
-    kill_switch={"max_messages": 60, "message_window_ms": 1_000, "cooldown_after_reopen_s": 1},
-    venue_defaults={"max_msgs_per_s": 20, "burst": 6, "cancel_msgs_per_s": 100,
-                    "cancel_burst": 50},
-    portfolio={"max_gross": 500, "on_gross_breach": ["reduce_only"]},
-)
 
 order = st.tuples(
     st.just("order"), st.integers(0, 1), st.integers(0, 1), st.integers(0, 1),

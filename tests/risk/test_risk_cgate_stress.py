@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from gate_session import KINDS, PARENTS, STATUSES, Session
-from risk_rig import MS, ROOMY, matrix
+from risk_rig import MS, ROOMY, TIGHT, matrix
 
 from flashguard.system.risk import fastpath
 from flashguard.system.risk.params import RiskMatrix
@@ -31,15 +31,6 @@ pytestmark = [
 STEPS = 100_000  # per matrix
 CHECK_EVERY = 500
 
-TIGHT = matrix(
-    strategy_defaults={**ROOMY, "max_order_qty": 10, "max_open_orders": 6, "max_position": 25,
-                       "max_messages": 12, "message_window_ms": 1_000, "duplicate_window_ms": 50,
-                       "drawdown_reduce": 1, "drawdown_halt": 40, "max_executions": 6},
-    kill_switch={"max_messages": 60, "message_window_ms": 1_000, "cooldown_after_reopen_s": 1},
-    venue_defaults={"max_msgs_per_s": 20, "burst": 6, "cancel_msgs_per_s": 100,
-                    "cancel_burst": 50},
-    portfolio={"max_gross": 500, "on_gross_breach": ["reduce_only"]},
-)
 ROOMIER = matrix(
     strategy_defaults={**ROOMY, "max_order_qty": 12, "duplicate_window_ms": 50,
                        "max_messages": 400,

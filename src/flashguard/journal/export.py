@@ -20,36 +20,12 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from flashguard.journal.columns import ColumnConflict, schema_for
+from flashguard.journal.store import JournalError, open_journal
 
 Format = Literal["jsonl", "parquet"]
+__all__ = ["FORMATS", "JournalError", "default_out", "export", "iter_jsonl", "open_journal", "write_jsonl", "write_parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "parquet")
 BATCH = 200_000  # rows per parquet row group and per write: ~30 MB of JSON
-
-
-class JournalError(ValueError):
-    """A path that is not a readable flashguard journal."""
-
-
-def open_journal(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection to a journal, after checking it is one."""
-    p = Path(path)
-    if not p.exists():
-        raise JournalError(f"journal {p}: no such file")
-    if not p.is_file():
-        raise JournalError(f"journal {p}: not a file")
-    try:
-        db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise JournalError(f"journal {p}: cannot open ({exc})") from None
-    try:
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as exc:
-        db.close()
-        raise JournalError(f"journal {p}: not a journal ({exc})") from None
-    if "events" not in tables:
-        db.close()
-        raise JournalError(f"journal {p}: not a journal (no events table)")
-    return db
 
 
 def _lines(db: sqlite3.Connection, path: Path) -> Iterator[bytes]:

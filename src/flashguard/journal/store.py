@@ -30,6 +30,32 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _ALWAYS_DURABLE = (RiskAction, KillSwitch)
 
 
+class JournalError(ValueError):
+    """A path that is not a readable flashguard journal."""
+
+
+def open_journal(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to a journal, after checking it is one."""
+    p = Path(path)
+    if not p.exists():
+        raise JournalError(f"journal {p}: no such file")
+    if not p.is_file():
+        raise JournalError(f"journal {p}: not a file")
+    try:
+        db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise JournalError(f"journal {p}: cannot open ({exc})") from None
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise JournalError(f"journal {p}: not a journal ({exc})") from None
+    if "events" not in tables:
+        db.close()
+        raise JournalError(f"journal {p}: not a journal (no events table)")
+    return db
+
+
 class Journal:
     def __init__(self, path: str | Path, group: int = 1024) -> None:
         if group < 1:
@@ -81,14 +107,24 @@ class Journal:
         self.close()
 
 
-def read(path: str | Path, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-    """Yield (seq, event) in order from a journal file (read-only)."""
+def read(
+    path: str | Path, after_seq: int = 0, kinds: tuple[str, ...] | None = None
+) -> Iterator[tuple[int, Event]]:
+    """Yield (seq, event) in order from a journal file (read-only); with `kinds`, only the
+    events of those type tags (the rest, most of a journal, is never decoded)."""
     decode = msgspec.json.Decoder(AnyEvent).decode
-    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    db = open_journal(path)
     try:
-        cur = db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (after_seq,))
+        if kinds is None:
+            cur = db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (after_seq,))
+        else:
+            marks = ",".join("?" * len(kinds))
+            cur = db.execute(
+                f"SELECT seq, body FROM events WHERE seq > ? AND type IN ({marks}) ORDER BY seq",
+                (after_seq, *kinds),
+            )
         for seq, body in cur:
-            yield seq, decode(body)
+            yield int(seq), decode(body)
     finally:
         db.close()
 

@@ -10,13 +10,13 @@ nanoseconds since midnight.
 from __future__ import annotations
 
 import tomllib
-from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
 import msgspec
 
 from flashguard.core.clock import NS_PER_SECOND
+from flashguard.core.instruments import Instrument, InstrumentError
 from flashguard.market.agents.fat_finger import FatFingerParams
 from flashguard.market.agents.fundamental import FundamentalParams
 from flashguard.market.agents.hft import HftParams
@@ -42,6 +42,10 @@ class InstrumentSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     transient_impact: float = 0.005  # transient ticks per lot, times how thin the book is
     impact_half_life_s: float = 300.0  # how fast the transient part fades
     anchor: float = 0.2  # share of the gap to the traded mid the fair value closes each second
+
+    def contract(self) -> Instrument:
+        """The instrument the trading system books: symbol, tick size and multiplier."""
+        return Instrument(self.symbol, tick_size=self.tick_size, multiplier=self.multiplier)
 
 
 class VenueSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -89,11 +93,9 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         if len(set(names)) != len(names) or "ALL" in names:
             raise ScenarioError(f"venues: names={names} must be unique and not 'ALL'")
         try:
-            multiplier_ok = Decimal(self.instrument.multiplier) > 0
-        except InvalidOperation:
-            multiplier_ok = False
-        if not multiplier_ok:
-            raise ScenarioError(f"instrument.multiplier={self.instrument.multiplier!r} must be a positive decimal")
+            self.instrument.contract()
+        except InstrumentError as exc:
+            raise ScenarioError(f"instrument.{exc}") from None
         if self.instrument.impact_half_life_s <= 0:
             raise ScenarioError(f"instrument.impact_half_life_s={self.instrument.impact_half_life_s} must be > 0")
         if self.instrument.start_price <= 0:
@@ -137,21 +139,22 @@ def builtin_names() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A built-in scenario by name, or a TOML file by path."""
+def scenario_text(name_or_path: str | Path) -> tuple[str, str]:
+    """(TOML text, where it came from) of a built-in scenario by name, or a file by path."""
     text = str(name_or_path)
     folder = resources.files("flashguard") / "scenarios"
     builtin = folder / f"{text}.toml"
     if "/" not in text and not text.endswith(".toml") and builtin.is_file():
-        data = builtin.read_text()
-        source = f"built-in scenario {text!r}"
-    else:
-        path = Path(text)
-        if not path.is_file():
-            raise ScenarioError(f"scenario={text!r}: no such built-in ({', '.join(builtin_names())}) or file")
-        data = path.read_text()
-        source = str(path)
-    return parse_scenario(data, source)
+        return builtin.read_text(encoding="utf-8"), f"built-in scenario {text!r}"
+    path = Path(text)
+    if not path.is_file():
+        raise ScenarioError(f"scenario={text!r}: no such built-in ({', '.join(builtin_names())}) or file")
+    return path.read_text(encoding="utf-8"), str(path)
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A built-in scenario by name, or a TOML file by path."""
+    return parse_scenario(*scenario_text(name_or_path))
 
 
 def parse_scenario(data: str, source: str = "scenario") -> Scenario:

@@ -135,7 +135,8 @@ class Signals:
         self._var_fast += _FAST * (r * r - self._var_fast)
         self._var_slow += _SLOW * (r * r - self._var_slow)
         fast = self._var_fast / (1 - (1 - _FAST) ** self._n)
-        slow = self._var_slow / (1 - (1 - _SLOW) ** self._n)
+        slow_weight = 1 - (1 - _SLOW) ** self._n  # bias correction of every slow average
+        slow = self._var_slow / slow_weight
         self.vol = math.sqrt(fast)
         self.vol_ratio = math.sqrt(fast / slow) if slow > 0 else 1.0
         self._transient = (self._transient + self.anchor * (mid - self.fair)) * self._decay
@@ -144,9 +145,8 @@ class Signals:
         base = self._depth_base
         base[0] += _SLOW * (bid_depth - base[0])
         base[1] += _SLOW * (ask_depth - base[1])
-        corr = 1 - (1 - _SLOW) ** self._n
-        self.thin_bid = min(MAX_THIN, max(1.0, base[0] / corr / bid_depth)) if bid_depth > 0 else MAX_THIN
-        self.thin_ask = min(MAX_THIN, max(1.0, base[1] / corr / ask_depth)) if ask_depth > 0 else MAX_THIN
+        self.thin_bid = _thinness(base[0] / slow_weight, bid_depth)
+        self.thin_ask = _thinness(base[1] / slow_weight, ask_depth)
         # toxicity: EW buy and sell volume
         self._buy *= 1 - _FLOW
         self._sell *= 1 - _FLOW
@@ -164,3 +164,8 @@ class Signals:
         if k <= 0 or mids[-1 - k] <= 0:
             return 0.0
         return math.log(mids[-1] / mids[-1 - k])
+
+
+def _thinness(baseline: float, depth: float) -> float:
+    """baseline / current depth, in [1, MAX_THIN] (an empty side is as thin as it gets)."""
+    return min(MAX_THIN, max(1.0, baseline / depth)) if depth > 0 else MAX_THIN

@@ -198,14 +198,8 @@ class Simulation:
                 total_bid_at += bq
             if a is not None and a == nbbo_ask:
                 total_ask_at += aq
-            for price, qty in book.levels(1, 64):
-                if price < floor_price:
-                    break
-                depth += qty
-            for price, qty in book.levels(-1, 64):
-                if price > cap_price:
-                    break
-                ask_depth += qty
+            depth += _lots_within(book.levels(1, 64), floor_price, 1)
+            ask_depth += _lots_within(book.levels(-1, 64), cap_price, -1)
             vol = self._venue_volume.get(v.name, 0)
             volume_all += vol
             if b is not None and a is not None:
@@ -230,3 +224,12 @@ class Simulation:
         bars.hft_traded.append(sum(h.slots.traded for h in self.hfts))
         return float(depth), float(ask_depth)
 
+
+def _lots_within(levels: list[tuple[int, int]], limit: float, side: int) -> int:
+    """Resting lots on the levels (best first) no further out than `limit`."""
+    lots = 0
+    for price, qty in levels:
+        if side * (price - limit) < 0:
+            break
+        lots += qty
+    return lots

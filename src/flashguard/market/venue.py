@@ -317,17 +317,19 @@ class Venue(VenueBase):
 
     def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
         event = super().set_status(instrument, status, reason)
-        if status == OPEN:  # back to trading: re-publish the book's top (see reopen)
-            self._last_l1.pop(instrument, None)
-            self._publish_market_data(instrument, [])
+        if status == OPEN:
+            self._publish_market_data(instrument, [], fresh_quote=True)
         return event
 
-    def _publish_market_data(self, instrument: str, events: list[Event]) -> None:
+    def _publish_market_data(self, instrument: str, events: list[Event], fresh_quote: bool = False) -> None:
+        """The trades among `events`, and a quote when the top of book changed (or always
+        with `fresh_quote`: back to trading, a subscriber that dropped this venue's quotes
+        while it was paused must see it two-sided again, even over an unchanged book)."""
         if not self._subscribers:
             return
         md: list[Event] = [ev for ev in events if type(ev) is Trade]
         l1 = self.engine.books[instrument].l1()
-        if l1 != self._last_l1.get(instrument):
+        if fresh_quote or l1 != self._last_l1.get(instrument):
             self._last_l1[instrument] = l1
             bid, bid_qty, ask, ask_qty = l1
             md.append(
@@ -375,10 +377,7 @@ class Venue(VenueBase):
         status = VenueStatus(t, self.name, instrument, OPEN, reason)
         self._report(events)
         self._broadcast([status])
-        # a fresh quote after every reopen, even over an unchanged book: a subscriber that
-        # dropped this venue's quotes while it was paused must see it two-sided again
-        self._last_l1.pop(instrument, None)
-        self._publish_market_data(instrument, events)
+        self._publish_market_data(instrument, events, fresh_quote=True)
         for order in released:
             # Already acknowledged when held: only what happens to them now is reported.
             after = [ev for ev in self.engine.handle(order) if type(ev) is not OrderAccepted]

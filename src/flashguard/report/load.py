@@ -32,7 +32,7 @@ from flashguard.core.events import (
     Trade,
     VenueStatus,
 )
-from flashguard.journal.export import JournalError, open_journal
+from flashguard.journal.store import JournalError, open_journal
 from flashguard.report.market import MarketBuilder, MarketSeries, grid, read_bars, series_from_bars
 
 JOURNAL = "journal.sqlite"

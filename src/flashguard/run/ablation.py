@@ -14,9 +14,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from flashguard.run.inputs import LAYERS, RunInputs
+from flashguard.run.inputs import RunInputs
 from flashguard.run.resume import ResumeError, resume, stored_inputs
 from flashguard.run.runner import ABLATION, JOURNAL, start
+from flashguard.system.risk.layers import LAYERS
 
 VARIANTS: tuple[tuple[str, ...], ...] = (*((layer,) for layer in LAYERS), LAYERS)
 

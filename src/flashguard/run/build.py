@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashguard.core.events import Event
-from flashguard.core.instruments import Instrument
 from flashguard.market.scenario import Scenario
 from flashguard.market.simulation import Simulation
 from flashguard.run.book import build_book
@@ -37,11 +36,6 @@ class Run:
     sim: Simulation
     system: TradingSystem
 
-    @property
-    def instrument(self) -> Instrument:
-        spec = self.scenario.instrument
-        return Instrument(spec.symbol, tick_size=spec.tick_size, multiplier=spec.multiplier)
-
 
 def build(
     inputs: RunInputs, emit: Callable[[Event], None], kill_state_path: Path | None = None
@@ -49,8 +43,7 @@ def build(
     sc = inputs.load_scenario()
     matrix = inputs.load_matrix()
     sim = Simulation(sc, inputs.seed)
-    spec = sc.instrument
-    instruments = {spec.symbol: Instrument(spec.symbol, tick_size=spec.tick_size, multiplier=spec.multiplier)}
+    instruments = {sc.instrument.symbol: sc.instrument.contract()}
     gateways = [
         InProcessGateway(v, SYSTEM_OWNER, dark=v.dark) for v in sim.market.venues
     ]

@@ -10,17 +10,15 @@ journal reports where the run diverged.
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
 from pathlib import Path
 
 import msgspec
 
-from flashguard.market.scenario import Scenario, load_scenario, parse_scenario
-from flashguard.system.risk import RiskMatrix, default_matrix_path, parse_matrix
-from flashguard.system.risk.params import MatrixError
+from flashguard.market.scenario import Scenario, parse_scenario, scenario_text
+from flashguard.system.risk import RiskMatrix, default_matrix_path
+from flashguard.system.risk.layers import LAYERS
+from flashguard.system.risk.params import parse_matrix_text
 
-LAYERS = ("L1", "L2", "L3", "L4")
 FORMAT = 1  # bump when the meaning of a stored field changes
 
 
@@ -50,7 +48,7 @@ class RunInputs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return parse_scenario(self.scenario_toml, self.scenario)
 
     def load_matrix(self) -> RiskMatrix:
-        return _parse_matrix(self.risk_toml, self.risk_source)
+        return parse_matrix_text(self.risk_toml, self.risk_source)
 
     def variant(self, disabled: tuple[str, ...]) -> RunInputs:
         """The same run with these layers disabled (and no ablation of its own)."""
@@ -95,14 +93,14 @@ def make_inputs(
     snapshot_every_ns: int = 1_000_000_000,
 ) -> RunInputs:
     """Read and validate every input now, at the edge; errors name the input."""
-    scenario_toml = _scenario_text(scenario)
+    scenario_toml, _ = scenario_text(scenario)
     sc = parse_scenario(scenario_toml, scenario)  # ScenarioError names the field
     risk_path = Path(config) if config is not None else default_matrix_path()
     try:
         risk_toml = risk_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RunInputError(f"--config={str(risk_path)!r}: cannot read: {exc.strerror}") from None
-    _parse_matrix(risk_toml, str(risk_path))
+    parse_matrix_text(risk_toml, str(risk_path))
     if snapshot_every_ns <= 0:
         raise RunInputError(f"snapshot_every_ns={snapshot_every_ns} must be > 0")
     return RunInputs(
@@ -111,22 +109,3 @@ def make_inputs(
         disabled=parse_disabled(disabled), snapshot_every_ns=snapshot_every_ns,
         ablation=ablation,
     )
-
-
-def _scenario_text(name_or_path: str) -> str:
-    """The TOML text `load_scenario` would read for this argument (a built-in first)."""
-    builtin = resources.files("flashguard") / "scenarios" / f"{name_or_path}.toml"
-    if "/" not in name_or_path and not name_or_path.endswith(".toml") and builtin.is_file():
-        return builtin.read_text(encoding="utf-8")
-    path = Path(name_or_path)
-    if not path.is_file():
-        load_scenario(name_or_path)  # raises the ScenarioError that names the choices
-    return path.read_text(encoding="utf-8")
-
-
-def _parse_matrix(text: str, source: str) -> RiskMatrix:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MatrixError(source, [f"<file>: not valid TOML: {exc}"]) from None
-    return parse_matrix(raw, source)

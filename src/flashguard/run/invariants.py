@@ -39,8 +39,9 @@ from flashguard.core.events import (
     RouteDecision,
     VenueStatus,
 )
-from flashguard.run.inputs import LAYERS
-from flashguard.run.orders import ORDER_TYPES, OpenOrders, events_of
+from flashguard.journal.store import read
+from flashguard.run.orders import ORDER_TYPES, OpenOrders
+from flashguard.system.risk.layers import LAYERS
 
 BLOCKED = frozenset({"halted", "paused"})
 CANCEL_DEADLINE_NS = NS_PER_SECOND  # a cancel's round trip is well under a millisecond
@@ -208,6 +209,6 @@ class _Checker:
 def check_journal(path: str | Path) -> list[Violation]:
     """Every violation of the invariants above in a run's journal, in journal order."""
     checker = _Checker()
-    for seq, ev in events_of(path, _KINDS):
+    for seq, ev in read(path, kinds=_KINDS):
         checker.on_event(seq, ev)
     return checker.finish()

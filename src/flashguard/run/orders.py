@@ -1,4 +1,4 @@
-"""The system's orders as its journal tells them, and a reader for the events that matter.
+"""The system's orders as its journal tells them.
 
 An order is open from its `OrderSubmitted` until a report ends it: a fill that leaves
 nothing, a cancel, an expiry, or the venue's rejection. Orders are keyed by client order id,
@@ -7,13 +7,7 @@ which the router makes unique within a run ("{parent}/{k}").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import msgspec
-
 from flashguard.core.events import (
-    AnyEvent,
     Event,
     OrderCancelled,
     OrderExpired,
@@ -21,25 +15,8 @@ from flashguard.core.events import (
     OrderRejected,
     OrderSubmitted,
 )
-from flashguard.journal.export import open_journal
 
 ORDER_TYPES = ("order_submitted", "fill", "order_cancelled", "order_expired", "order_rejected")
-
-
-def events_of(path: str | Path, kinds: tuple[str, ...]) -> Iterator[tuple[int, Event]]:
-    """(seq, event) for the journal's events of these types, in order; the rest (the quotes
-    and trades, most of a journal) is never decoded."""
-    db = open_journal(path)
-    decode = msgspec.json.Decoder(AnyEvent).decode
-    try:
-        marks = ",".join("?" * len(kinds))
-        cur = db.execute(
-            f"SELECT seq, body FROM events WHERE type IN ({marks}) ORDER BY seq", kinds
-        )
-        for seq, body in cur:
-            yield int(seq), decode(body)
-    finally:
-        db.close()
 
 
 class OpenOrders:

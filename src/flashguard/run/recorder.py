@@ -10,14 +10,13 @@ first seq the journal lacks. A difference means the run is not the one that was 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
 
 from flashguard.core.events import Event, PortfolioSnapshot
-from flashguard.journal.store import Journal
+from flashguard.journal.store import Journal, open_journal
 
 
 class ResumeDivergence(RuntimeError):
@@ -85,7 +84,7 @@ class Recorder:
 
 
 def _stored_rows(path: Path, upto: int) -> Iterator[Row]:
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    db = open_journal(path)
     try:
         cur = db.execute(
             "SELECT seq, t_ns, type, body FROM events WHERE seq <= ? ORDER BY seq", (upto,)

@@ -29,8 +29,7 @@ from typing import Any
 
 from rich.console import Console
 
-from flashguard.journal.export import JournalError, open_journal
-from flashguard.journal.store import Journal
+from flashguard.journal.store import Journal, JournalError, open_journal
 from flashguard.run.inputs import RunInputs
 from flashguard.run.runner import GROUP, INPUTS_KEY, JOURNAL, KILL_STATE, execute, write_meta
 from flashguard.system.risk.killswitch import KillSwitchError, load_state

@@ -31,9 +31,9 @@ from flashguard.core.events import (
     PortfolioSnapshot,
     RiskAction,
 )
-from flashguard.journal.export import open_journal
-from flashguard.run.inputs import LAYERS
-from flashguard.run.orders import ORDER_TYPES, OpenOrders, events_of
+from flashguard.journal.store import open_journal, read
+from flashguard.run.orders import ORDER_TYPES, OpenOrders
+from flashguard.system.risk.layers import LAYERS
 
 NOT_ACTIONS = frozenset({"accept", "reject"})
 _KINDS = (*ORDER_TYPES, "kill_switch", "risk_action", "snapshot")
@@ -69,7 +69,7 @@ def system_summary(journal: Path, capital: float) -> dict[str, Any]:
     engaged_at: int | None = None
     open_at_engage = 0
     all_cancelled_at: int | None = None
-    for _, ev in events_of(journal, _KINDS):
+    for _, ev in read(journal, kinds=_KINDS):
         kind = type(ev)
         orders.on_event(ev)
         if kind is PortfolioSnapshot:

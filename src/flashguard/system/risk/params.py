@@ -234,17 +234,22 @@ def parse_matrix(raw: Mapping[str, Any], source: str = "<matrix>") -> RiskMatrix
         raise MatrixError(source, errors) from None
 
 
+def parse_matrix_text(text: str, source: str = "<matrix>") -> RiskMatrix:
+    """A matrix from its TOML text; `source` names it in errors."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MatrixError(source, [f"<file>: not valid TOML: {exc}"]) from None
+    return parse_matrix(raw, source)
+
+
 def load_matrix(path: str | Path) -> RiskMatrix:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise MatrixError(str(p), [f"<file>: cannot read: {exc.strerror}"]) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MatrixError(str(p), [f"<file>: not valid TOML: {exc}"]) from None
-    return parse_matrix(raw, str(p))
+    return parse_matrix_text(text, str(p))
 
 
 def default_matrix_path() -> Path:
