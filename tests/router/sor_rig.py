@@ -98,6 +98,7 @@ class Market:
         regime: RegimeParams | None = None,
         strategies: list[Strategy] | None = None,
         snapshot_every_ns: int = 0,
+        disabled: frozenset[str] = frozenset(),
     ) -> None:
         self.loop = EventLoop()
         self.venues = {cfg.name: Venue(cfg, [SYMBOL], self.loop) for cfg in venues}
@@ -113,6 +114,7 @@ class Market:
             emit=self.events.append, router=router,
             regime=regime if regime is not None else RegimeParams(vol_bps=10_000.0),
             strategies=[self.hands, *(strategies or [])], snapshot_every_ns=snapshot_every_ns,
+            disabled=disabled,
         )
         for name, v in self.venues.items():
             v.connect(MAKER, self.maker_reports.append, latency_ns=maker_latency_ns)

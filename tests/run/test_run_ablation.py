@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def test_ablation_runs_each_variant_and_tabulates_them(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    scenario = short_flash(tmp_path, 75)  # the kill comes at 60 s: keep what follows short
+    scenario = short_flash(tmp_path, 75)  # the kill comes just after the fat finger at 60 s: keep what follows short
     result = CliRunner().invoke(app, ["run", scenario, "--config", str(kill_config(tmp_path)),
                                       "--ablation", "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -22,7 +22,7 @@ decode = msgspec.json.Decoder(AnyEvent).decode
 
 @pytest.fixture(scope="module")
 def killed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A 90-second run whose kill switch trips on the first dollar of drawdown (at 60 s)."""
+    """A 90-second run whose kill switch trips on the desk's first dollar of drawdown (just after the fat finger at 60 s)."""
     tmp = tmp_path_factory.mktemp("cli")
     out = tmp / "run"
     result = runner.invoke(app, ["run", short_flash(tmp, 90), "--config", str(kill_config(tmp)),
@@ -60,7 +60,7 @@ def test_the_summary_has_the_fields_of_the_issue(killed_run: tuple[Path, str]) -
     assert set(s["system"]["kill_switch"]) == {"engaged_at_ns", "open_orders_at_engage",
                                                "all_cancelled_at_ns"}
     for action in s["system"]["actions"]:
-        assert set(action) == {"t_ns", "layer", "rule", "value", "limit", "action"}
+        assert set(action) == {"t_ns", "layer", "rule", "value", "limit", "action", "strategy"}
     market_fields = {"scenario", "seed", "simulated_seconds", "wall_seconds", "messages",
                      "trades", "halts", "crash", "stylized", "vpin", "intermediaries"}
     assert set(s["market"]) == market_fields

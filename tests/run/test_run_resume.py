@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """A 100-second run whose kill switch trips at 60 s: its first group commit (4096 events)
+    """A 100-second run whose kill switch trips just after the fat finger at 60 s: its first group commit (4096 events)
     comes before the kill, and the risk rejections after it (each committed at once) keep
     it running long enough to be killed after the kill."""
     tmp = tmp_path_factory.mktemp("config")

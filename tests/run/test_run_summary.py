@@ -63,9 +63,9 @@ def test_the_system_block_counts_and_times_what_happened(tmp_path: Path) -> None
     assert s["fills"] == 2
     assert s["actions"] == [
         {"t_ns": 7, "layer": "L2", "rule": "drawdown", "value": 300.0, "limit": 250.0,
-         "action": "reduce_only"},
+         "action": "reduce_only", "strategy": "s"},
         {"t_ns": 9, "layer": "L4", "rule": "drawdown", "value": 2100.0, "limit": 2000.0,
-         "action": "kill"},
+         "action": "kill", "strategy": None},
     ]
     assert s["kill_switch"] == {"engaged_at_ns": 9, "open_orders_at_engage": 2,
                                 "all_cancelled_at_ns": 13}

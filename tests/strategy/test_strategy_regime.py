@@ -93,6 +93,44 @@ def test_volatility_switches_the_strategy_and_calm_switches_it_back() -> None:
     assert not m.system.router.parents[pid].crash
 
 
+def test_the_stress_watch_is_layer_2s_and_goes_with_it() -> None:
+    """With L2 switched off (an ablation) the same swings leave the strategy in normal mode."""
+    modes = []
+    for disabled in (frozenset(), frozenset({"L2"})):
+        m = Market([VenueConfig("A")], disabled=disabled, regime=RegimeParams(
+            vol_sample_ns=100 * MS, vol_window=3, vol_bps=30.0, check_ns=100 * MS))
+        Provider(m, lambda t: 10_000 + 50 * (-1) ** (t // (100 * MS)), half=5,
+                 every_ns=100 * MS)
+        m.settle(SEC)
+        modes.append([e.mode for e in m.events if isinstance(e, RegimeChange)])
+    assert modes == [["preservation"], []]
+
+
+def test_vpin_buckets_sized_from_the_first_minutes_of_volume() -> None:
+    """No bucket size given: the first vpin_calibrate_ns of trading sets the volume rate, a
+    bucket holds vpin_bucket_minutes of it, and the calibration bars count once sized."""
+    p = RegimeParams(vpin_bar_ns=SEC, vpin_calibrate_ns=10 * SEC, vpin_bucket_minutes=1 / 6,
+                     vpin_window=3, vpin_sigma_min_changes=3, vpin_min_values=3)
+    mon = StressMonitor(p)
+    price, t = 10_000, 0
+    for i in range(12):  # 12 two-way bars of 30 lots: 1,800 lots a minute
+        price += 3 if i % 2 else -3
+        t += SEC
+        mon.on_trade(SYMBOL, t, price, 30)
+    vpin = mon.instruments[SYMBOL]._vpin
+    assert vpin is not None and vpin._big_v == 300  # 1,800 a minute x 1/6 of a minute
+    assert mon.vpin_cdf < 0.9
+    for _ in range(40):  # a one-way sell program, 10 buckets of it
+        price -= 5
+        t += SEC
+        mon.on_trade(SYMBOL, t, price, 75)
+    assert mon.vpin_cdf == 1.0 and "VPIN CDF" in mon.signal()
+    off = StressMonitor(RegimeParams(vpin_calibrate_ns=0))
+    off.on_trade(SYMBOL, SEC, 10_000, 10)
+    off.on_trade(SYMBOL, 70 * SEC, 10_000, 10)
+    assert off.instruments[SYMBOL]._vpin is None
+
+
 def test_drawdown_past_a_fraction_of_the_reduce_threshold_means_preservation() -> None:
     m = Market([VenueConfig("A")], risk=matrix(drawdown_reduce=10, drawdown_halt=20),
                regime=RegimeParams(vol_bps=10**4, drawdown_fraction=0.5))
@@ -137,3 +175,5 @@ def test_bad_regime_parameters_name_the_field() -> None:
         RegimeParams(vol_window=1)
     with pytest.raises(ValueError, match=r"vpin_cdf=1\.5"):
         RegimeParams(vpin_cdf=1.5)
+    with pytest.raises(ValueError, match="vpin_bucket_minutes=0"):
+        RegimeParams(vpin_bucket_minutes=0)

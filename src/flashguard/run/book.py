@@ -1,8 +1,9 @@
 """The book of strategies a run trades: the default desk, or the user's specs.
 
 The default desk is what a trading firm has on when a crash hits: a momentum strategy, a
-market maker, and a client's sell order worked by TWAP over most of the session (the order a
-desk must keep working through the crash, whatever the market does). Its size stays inside
+market maker, and a client's sell order worked by TWAP over most of the session. The client's
+order is agency business: its fills are the client's position, so the desk's P&L, exposure
+and drawdown are its own strategies' (the risk layers still judge every child order). Its size stays inside
 the default matrix's per-strategy position limit, so the defaults run as shipped.
 
 A spec is "path/to/file.py:Class" or "module:Class" (loaded by `load_strategy`), or the name
@@ -34,11 +35,11 @@ TWAP_SLICES = 40
 def _twap(sc: Scenario) -> Strategy:
     duration_s = max(1, int(sc.duration_s * CLIENT_ORDER_SHARE))
     return TwapOrder(sc.instrument.symbol, side=-1, qty=CLIENT_ORDER_LOTS,
-                     duration_s=duration_s, slices=TWAP_SLICES)
+                     duration_s=duration_s, slices=TWAP_SLICES, agency=True)
 
 
 def _pov(sc: Scenario) -> Strategy:
-    return PovOrder(sc.instrument.symbol, side=-1, qty=CLIENT_ORDER_LOTS, rate=0.05)
+    return PovOrder(sc.instrument.symbol, side=-1, qty=CLIENT_ORDER_LOTS, rate=0.05, agency=True)
 
 
 BUILTIN: dict[str, Callable[[Scenario], Strategy]] = {

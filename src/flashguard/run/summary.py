@@ -4,7 +4,8 @@
      "market": the market.json fields (`flashguard.market.results.market_result`),
      "system": {"starting_capital", "final_equity", "pnl", "max_drawdown_pct",
                 "orders_sent", "orders_rejected": {"L1": n, ... "L4": n}, "fills",
-                "actions": [{"t_ns", "layer", "rule", "value", "limit", "action"}],
+                "actions": [{"t_ns", "layer", "rule", "value", "limit", "action",
+                             "strategy"}],
                 "kill_switch": {"engaged_at_ns", "open_orders_at_engage",
                                 "all_cancelled_at_ns"}},
      "ablation": [] or [{"disabled", "pnl", "max_drawdown_pct"}]}
@@ -82,6 +83,7 @@ def system_summary(journal: Path, capital: float) -> dict[str, Any]:
                 actions.append({
                     "t_ns": ev.t_ns, "layer": ev.layer, "rule": ev.rule,
                     "value": _number(ev.value), "limit": _number(ev.limit), "action": ev.action,
+                    "strategy": ev.strategy or None,  # None: a portfolio or venue decision
                 })
         elif kind is OrderRejected:
             assert isinstance(ev, OrderRejected)

@@ -209,7 +209,10 @@ class TradingSystem:
         state = self.gate.state
         marks = {s: m.mark for s, m in state.markets.items() if m.mark}
         pnl = 0.0
-        for (_, symbol), pos in self.portfolio.positions.items():
+        for (strategy, symbol), pos in self.portfolio.positions.items():
+            owner = self.engine.strategies.get(strategy)
+            if owner is not None and owner.agency:
+                continue  # a client's order: its P&L and fees are the client's
             ticks = pos.realized
             if pos.qty and symbol in marks:
                 ticks += pos.unrealized(marks[symbol])

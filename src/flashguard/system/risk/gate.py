@@ -157,6 +157,16 @@ class RiskGate:
     def strategy_mode(self, strategy: str) -> StrategyMode:
         return self.state.strategy(strategy).mode
 
+    def set_agency(self, strategy: str) -> None:
+        """The strategy works a client's order: its fills are the client's position. Its
+        orders still pass L1 and L2 as its own; L3 and L4 watch the desk's book without it.
+        Set before its first order."""
+        sb = self.state.strategy(strategy)
+        if any(pb.pos for pb in sb.positions.values()):
+            raise ValueError(f"strategy={strategy!r} already holds a position: agency must be "
+                             "set before it trades")
+        sb.agency = True
+
     def size_multiplier(self, strategy: str) -> float:
         """What the strategy should scale its order sizes by (a volatility level 1 cut)."""
         return self.state.strategy(strategy).size_permille / 1000

@@ -27,6 +27,7 @@ from flashguard.system.risk.types import StrategyMode
 
 class StrategyBook:
     __slots__ = (
+        "agency",
         "equity",
         "executions",
         "hwm",
@@ -44,6 +45,10 @@ class StrategyBook:
     def __init__(self, name: str, params: StrategyParams) -> None:
         self.name = name
         self.params = params
+        # True: the strategy works a client's order, so its position is the client's. Its
+        # own limits (L1, L2) still count it; the desk's portfolio (equity, exposure, VaR,
+        # the kill switch's drawdown, gross reductions) does not.
+        self.agency = False
         self.limits = StrategyLimits(params)
         self.mode = StrategyMode.ACTIVE
         self.size_permille = 1000  # 1000 = full size; a volatility level 1 lowers it

@@ -141,9 +141,12 @@ def actions_for(rule: str, p: PortfolioParams) -> list[Action]:
 
 
 def reduction_targets(state: RiskState, fraction: float) -> dict[tuple[str, str], int]:
-    """Each position cut by the fraction (at least one lot), toward zero."""
+    """Each of the desk's positions cut by the fraction (at least one lot), toward zero (a
+    client's order is the client's position: not the desk's to cut)."""
     targets = {}
     for sb in state.strategies.values():
+        if sb.agency:
+            continue
         for symbol, pb in sb.positions.items():
             if pb.pos:
                 cut = math.ceil(abs(pb.pos) * fraction - 1e-9)

@@ -269,7 +269,8 @@ class RiskState:
         # equity = cash + position x mark: a fill moves it by its edge against the mark (fees
         # are the venue's schedule, not on the fill, so equity here is before fees)
         self._book_equity(book.strategy, signed * (m.mark - ev.price) * tv)
-        self._set_net_pos(m, self.net_pos.get(m.symbol, 0) + signed)
+        if not book.strategy.agency:
+            self._set_net_pos(m, self.net_pos.get(m.symbol, 0) + signed)
         if ev.leaves_qty <= 0:
             self.close(rec)
         return rec
@@ -326,6 +327,8 @@ class RiskState:
         sb.equity += delta
         if sb.equity > sb.hwm:
             sb.hwm = sb.equity
+        if sb.agency:
+            return  # the client's money, not the desk's
         self.equity += delta
         if self.equity > self.hwm:
             self.hwm = self.equity

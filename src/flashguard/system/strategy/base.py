@@ -140,9 +140,12 @@ class StrategyWiringError(RuntimeError):
 class Strategy:
     """Subclass and override the hooks you need. `name` (default: the class name in lower
     case) identifies the strategy to the risk matrix ([strategies.NAME]) and in every event.
-    `instruments` limits the market data it receives (empty: all)."""
+    `instruments` limits the market data it receives (empty: all). `agency` True: it works
+    a client's order, so its fills are the client's position - its own risk limits count
+    them, the desk's portfolio (equity, exposure, VaR, kill-switch drawdown) does not."""
 
     instruments: tuple[str, ...] = ()
+    agency: bool = False
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or type(self).__name__.lower()

@@ -90,6 +90,8 @@ class StrategyEngine:
         if strategy.name in self.strategies:
             raise ValueError(f"strategy name={strategy.name!r} is already taken")
         strategy.attach(self)
+        if strategy.agency:
+            self.gate.set_agency(strategy.name)
         self.strategies[strategy.name] = strategy
         self._parents[strategy.name] = {}
         self.regime.drawdown_breached(strategy.name)  # watched from now on
@@ -302,7 +304,7 @@ class StrategyEngine:
         """Re-examine the regimes when the market's stress changed, when a strategy in normal
         mode has crossed its drawdown trigger (marks move with every quote), and at least
         every check_ns of event time."""
-        signal = self.regime.monitor.signal()
+        signal = self.regime.stress()
         if signal != self._signal or now >= self._next_check or self.regime.any_new_drawdown():
             self._signal = signal
             self._evaluate_all(now)

@@ -9,7 +9,10 @@ Two kinds of reason, checked in this order:
   limit state.
 
 A strategy enters preservation at the first reason and returns to normal only after
-`calm_ns` without any. An operator may pin a strategy's mode (`pin`) whatever the signals. `StressMonitor` keeps the market measures, O(1) per event;
+`calm_ns` without any. The market-stress reasons and the early drawdown trigger are layer 2's
+first level (its watch on each strategy's volatility and drawdown, below the thresholds that
+cut sizes or halt): an ablation that disables L2 leaves the strategies in normal mode unless
+another layer directs otherwise. An operator may pin a strategy's mode (`pin`) whatever the signals. `StressMonitor` keeps the market measures, O(1) per event;
 `Regime` decides per strategy and reports each switch once.
 """
 
@@ -33,9 +36,12 @@ class RegimeParams:
     """vol_sample_ns / vol_window / vol_bps: the mid is sampled once per vol_sample_ns and the
     realized volatility of the last vol_window samples (sqrt of summed squared log returns,
     in basis points of that span) above vol_bps is stress. vpin_bucket_volume: lots per VPIN
-    bucket (None: VPIN off), with vpin_bar_ns bars, vpin_window buckets and
-    vpin_sigma_min_changes warm-up bars; a CDF above vpin_cdf is stress once vpin_min_values
-    VPIN values exist (the causal CDF of the first value is 1 by construction).
+    bucket; None sizes the buckets from the market itself, causally: the volume of the first
+    vpin_calibrate_ns of trading sets the rate, and a bucket holds vpin_bucket_minutes of it
+    (REFERENCE.md's "a day's volume / 50" needs past days a run does not have; 0 turns VPIN
+    off). vpin_bar_ns bars, vpin_window buckets and vpin_sigma_min_changes warm-up bars; a CDF
+    above vpin_cdf is stress once vpin_min_values VPIN values exist (the causal CDF of the
+    first value is 1 by construction).
     drawdown_fraction: of the strategy's drawdown_reduce. calm_ns: how long without any
     reason before a strategy returns to normal. check_ns: how often, in event time, every
     strategy is re-examined even without news (drawdown moves with marks)."""
@@ -44,6 +50,8 @@ class RegimeParams:
     vol_window: int = 30
     vol_bps: float = 25.0
     vpin_bucket_volume: int | None = None
+    vpin_calibrate_ns: int = 15 * 60 * NS_PER_SECOND
+    vpin_bucket_minutes: float = 0.25
     vpin_bar_ns: int = 60 * NS_PER_SECOND
     vpin_window: int = 50
     vpin_sigma_min_changes: int = 30
@@ -62,6 +70,12 @@ class RegimeParams:
                 raise ValueError(f"regime {name}={getattr(self, name)!r} must be >= 2")
         if self.calm_ns < 0:
             raise ValueError(f"regime calm_ns={self.calm_ns!r} must be >= 0")
+        if self.vpin_calibrate_ns < 0:
+            raise ValueError(f"regime vpin_calibrate_ns={self.vpin_calibrate_ns!r} must be >= 0")
+        if not self.vpin_bucket_minutes > 0:
+            raise ValueError(
+                f"regime vpin_bucket_minutes={self.vpin_bucket_minutes!r} must be > 0"
+            )
         if not self.vol_bps > 0:
             raise ValueError(f"regime vol_bps={self.vol_bps!r} must be > 0")
         if not 0 < self.vpin_cdf <= 1:
@@ -76,11 +90,12 @@ class RegimeParams:
 
 class InstrumentStress:
     __slots__ = (
-        "_bars", "_bucket", "_mid", "_min_values", "_values", "_vol", "_vpin", "_window",
-        "paused", "vol_bps", "vpin_cdf",
+        "_bars", "_bucket", "_calibration", "_mid", "_min_values", "_params", "_values", "_vol",
+        "_vpin", "_window", "paused", "vol_bps", "vpin_cdf",
     )
 
     def __init__(self, p: RegimeParams) -> None:
+        self._params = p
         self._vol = RealizedVol(p.vol_window)
         self._window = p.vol_window
         self._bucket = -1
@@ -92,6 +107,11 @@ class InstrumentStress:
                  sigma_min_changes=p.vpin_sigma_min_changes)
             if p.vpin_bucket_volume is not None
             else None
+        )
+        # the bars of the calibration period (start, volume, price), replayed into VPIN once
+        # the bucket size is known; None when VPIN is sized or off
+        self._calibration: list[tuple[int, int, int]] | None = (
+            [] if p.vpin_bucket_volume is None and p.vpin_calibrate_ns > 0 else None
         )
         self.vpin_cdf = 0.0
         self._values = 0
@@ -112,15 +132,41 @@ class InstrumentStress:
         self._mid = mid
 
     def on_trade(self, t_ns: int, price: int, qty: int) -> None:
-        if self._vpin is None or price <= 0:
+        if (self._vpin is None and self._calibration is None) or price <= 0:
             return
         bar = self._bars.on_trade(t_ns, price, qty)
-        if bar is not None:
-            out = self._vpin.on_bar(bar.start_ns, bar.volume, bar.price)
-            if out is not None:
-                self._values += 1
-                if self._values >= self._min_values:
-                    self.vpin_cdf = out[1]
+        if bar is None:
+            return
+        if self._calibration is not None:
+            self._calibration.append((bar.start_ns, bar.volume, bar.price))
+            self._calibrate(t_ns)
+        elif self._vpin is not None:
+            self._on_bar(bar.start_ns, bar.volume, bar.price)
+
+    def _calibrate(self, t_ns: int) -> None:
+        """Size the buckets once the calibration period has passed, from its volume only."""
+        assert self._calibration is not None
+        p = self._params
+        first = self._calibration[0][0]
+        if t_ns - first < p.vpin_calibrate_ns:
+            return
+        bars, self._calibration = self._calibration, None
+        minutes = (t_ns - first) / (60 * NS_PER_SECOND)
+        per_minute = sum(v for _, v, _ in bars) / minutes
+        self._vpin = Vpin(
+            bucket_volume=max(1, round(per_minute * p.vpin_bucket_minutes)),
+            window=p.vpin_window, sigma_min_changes=p.vpin_sigma_min_changes,
+        )
+        for start, volume, price in bars:
+            self._on_bar(start, volume, price)
+
+    def _on_bar(self, start_ns: int, volume: int, price: int) -> None:
+        assert self._vpin is not None
+        out = self._vpin.on_bar(start_ns, volume, price)
+        if out is not None:
+            self._values += 1
+            if self._values >= self._min_values:
+                self.vpin_cdf = out[1]
 
 
 class StressMonitor:
@@ -174,6 +220,7 @@ class Regime:
         self.params = params
         self.gate = gate
         self.monitor = StressMonitor(params)
+        self.watching = "L2" not in gate.disabled
         self.modes: dict[str, str] = {}
         self._last_reason_t: dict[str, int] = {}
         self._pins: dict[str, tuple[str, str]] = {}
@@ -207,11 +254,15 @@ class Regime:
             return "risk: portfolio reduce-only"
         if gate.size_multiplier(strategy) < 1.0:
             return "risk: volatility size cut"
-        if self.drawdown_breached(strategy):
+        if self.watching and self.drawdown_breached(strategy):
             sb = gate.state.strategy(strategy)
             return (f"drawdown {(sb.hwm - sb.equity) / 1e6:g} past "
                     f"{self.params.drawdown_fraction:g} of the reduce threshold")
         return ""
+
+    def stress(self) -> str:
+        """The market's stress, as layer 2 watches it ("" when L2 is switched off)."""
+        return self.monitor.signal() if self.watching else ""
 
     def drawdown_breached(self, strategy: str) -> bool:
         """The strategy's equity (marked to market, as risk counts it) is further below its
@@ -227,6 +278,8 @@ class Regime:
 
     def any_new_drawdown(self) -> bool:
         """A strategy in normal mode whose drawdown trigger is crossed (cheap: per event)."""
+        if not self.watching:
+            return False
         modes = self.modes
         for strategy, (sb, trigger) in self._watch.items():
             if sb.hwm - sb.equity > trigger and modes.get(strategy) != PRESERVATION:
@@ -236,7 +289,7 @@ class Regime:
     def evaluate(self, strategy: str, t_ns: int) -> tuple[str, str] | None:
         """(new mode, reason) if the strategy switches now, else None."""
         current = self.mode(strategy)
-        reason = self.directive(strategy) or self.monitor.signal()
+        reason = self.directive(strategy) or self.stress()
         pinned = self._pins.get(strategy)
         if pinned is not None:
             # the pin decides; real reasons still count toward the calm after its release

@@ -1,4 +1,4 @@
-"""Market making: quote both sides around the mid, lean against inventory.
+"""Market making: quote both sides around the mid, within an inventory limit.
 
 Normal mode: a bid `half_spread` ticks below the mid and an offer as far above, `qty` lots
 each, looked at every `refresh_ns` and after each fill, and re-quoted when the mid has moved

@@ -76,9 +76,10 @@ class PovOrder(Strategy):
     def __init__(
         self, instrument: str = "ES", side: int = 1, qty: int = 100, rate: float = 0.1,
         min_slice: int = 1, urgency: str = PASSIVE, limit: int | None = None,
-        name: str | None = None,
+        name: str | None = None, agency: bool = False,
     ) -> None:
         super().__init__(name or "pov")
+        self.agency = agency
         self.instruments = (instrument,)
         self.intent = Intent(instrument, side, qty, limit, urgency, Pov(rate, min_slice),
                              tag="pov")

@@ -65,9 +65,10 @@ class TwapOrder(Strategy):
     def __init__(
         self, instrument: str = "ES", side: int = 1, qty: int = 100, duration_s: int = 600,
         slices: int = 20, urgency: str = PASSIVE, limit: int | None = None,
-        name: str | None = None,
+        name: str | None = None, agency: bool = False,
     ) -> None:
         super().__init__(name or "twap")
+        self.agency = agency
         self.instruments = (instrument,)
         self.intent = Intent(instrument, side, qty, limit, urgency,
                              Twap(duration_s * SECOND, slices), tag="twap")
