@@ -3,11 +3,29 @@
 The extension is optional: without a C compiler the package still installs and
 `flashguard.market.matching.MatchingEngine` is the pure-Python engine. FLASHGUARD_PURE=1 skips
 compiling it altogether.
+
+An in-place (editable) build copies each built library into src/ under a temporary name and
+renames it over the old one: writing over a shared library that a running process has mapped
+(a test run, a simulation) would crash that process; a rename leaves its mapping intact.
 """
 
 import os
+import shutil
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+class AtomicBuildExt(build_ext):
+    def copy_file(self, infile, outfile, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.isdir(outfile):
+            outfile = os.path.join(outfile, os.path.basename(infile))
+        if self.dry_run:
+            return outfile, 1
+        tmp = f"{outfile}.{os.getpid()}.tmp"
+        shutil.copy2(infile, tmp)
+        os.replace(tmp, outfile)
+        return outfile, 1
 
 
 def _pure() -> bool:
@@ -35,4 +53,4 @@ ext_modules = (
     ]
 )
 
-setup(ext_modules=ext_modules)
+setup(ext_modules=ext_modules, cmdclass={"build_ext": AtomicBuildExt})
