@@ -76,6 +76,24 @@ def test_market_maker_quotes_both_sides_widens_then_pulls() -> None:
     assert live == []
 
 
+def test_market_maker_steps_back_the_side_that_adds_to_its_inventory() -> None:
+    mm = MarketMaker(SYMBOL, half_spread=2, qty=10, max_inventory=20, skew_ticks=4)
+    m = Market(venues(), strategies=[mm])
+    Provider(m, lambda t: 10_000, half=5)
+    m.settle(300 * MS)
+    t_hit = m.now
+    m.take("A", Side.SELL, 10, 1, owner=7)  # our bid is hit: long 10 of 20
+    m.settle(SEC)
+    assert m.system.gate.position("market_maker", SYMBOL) == 10
+    quotes: dict[int, dict[int, int]] = {}  # time -> side -> price: re-quotes go in pairs
+    for s in sent_by(m, "market_maker"):
+        quotes.setdefault(s.t_ns, {})[s.side] = s.price
+    widths = [(t, q[-1] - q[1]) for t, q in quotes.items() if len(q) == 2]
+    assert {w for t, w in widths if t < t_hit} == {4}  # flat: 2 ticks either side
+    # long half its limit: the bid 4 x 10/20 = 2 ticks further back, the offer where it was
+    assert {w for t, w in widths if t > t_hit} == {6}
+
+
 def test_market_maker_pulls_at_once_when_a_venue_halts_under_stress() -> None:
     mm = MarketMaker(SYMBOL, half_spread=2, qty=4, pull_after_ns=60 * SEC)
     m = Market(venues(), strategies=[mm])

@@ -1,9 +1,12 @@
-"""Market making: quote both sides around the mid, within an inventory limit.
+"""Market making: quote both sides around the mid, lean against inventory.
 
 Normal mode: a bid `half_spread` ticks below the mid and an offer as far above, `qty` lots
 each, looked at every `refresh_ns` and after each fill, and re-quoted when the mid has moved
-`requote_ticks` or more; the side that would take inventory past `max_inventory` is not
-quoted. It does not re-quote on every quote it sees: its own quotes are in that quote, and
+`requote_ticks` or more. It leans against its inventory: the side that would add to it steps
+back by up to `skew_ticks` (in proportion to the inventory's share of `max_inventory`), so the
+side that reduces it is the likelier to trade; the reducing side never steps forward (the mid
+it sees includes its own quotes, so chasing it would walk the quotes away). The side that
+would take inventory past `max_inventory` is not quoted. It does not re-quote on every quote it sees: its own quotes are in that quote, and
 chasing them would walk the quotes away one venue update at a time.
 
 Capital preservation: first widen (`widen` times the spread, half the size); if the stress
@@ -32,7 +35,7 @@ class MarketMaker(Strategy):
     def __init__(
         self, instrument: str = "ES", half_spread: int = 2, qty: int = 5, requote_ticks: int = 1,
         max_inventory: int = 50, widen: int = 3, pull_after_ns: int = 5 * SECOND,
-        refresh_ns: int = SECOND // 4, name: str | None = None,
+        refresh_ns: int = SECOND // 4, skew_ticks: int = 0, name: str | None = None,
     ) -> None:
         super().__init__(name or "market_maker")
         if half_spread < 1 or qty < 1 or requote_ticks < 1 or widen < 1 or max_inventory < 1:
@@ -41,8 +44,11 @@ class MarketMaker(Strategy):
                 f"requote_ticks={requote_ticks}, widen={widen}, max_inventory={max_inventory} "
                 "must all be >= 1"
             )
+        if skew_ticks < 0:
+            raise ValueError(f"market maker skew_ticks={skew_ticks} must be >= 0")
         self.instruments = (instrument,)
         self.instrument = instrument
+        self.skew_ticks = skew_ticks
         self.half_spread = half_spread
         self.qty = qty
         self.requote_ticks = requote_ticks
@@ -117,10 +123,13 @@ class MarketMaker(Strategy):
         half = self.half_spread * (self.widen if wide else 1)
         size = max(1, self.qty // 2) if wide else self.qty
         pos = self.position(self.instrument)
+        lean = self.skew_ticks * abs(pos) // self.max_inventory
         if pos + size <= self.max_inventory:
-            self.bid_id = self.submit(Intent(self.instrument, 1, size, mid - half, PASSIVE))
+            back = lean if pos > 0 else 0
+            self.bid_id = self.submit(Intent(self.instrument, 1, size, mid - half - back, PASSIVE))
         if pos - size >= -self.max_inventory:
-            self.ask_id = self.submit(Intent(self.instrument, -1, size, mid + half, PASSIVE))
+            back = lean if pos < 0 else 0
+            self.ask_id = self.submit(Intent(self.instrument, -1, size, mid + half + back, PASSIVE))
 
     def _cancel_quotes(self) -> None:
         for pid in (self.bid_id, self.ask_id):
