@@ -208,3 +208,16 @@ def test_minutes_whose_only_news_is_a_rejection_fold_into_one_row(tmp_path: Path
         ("10:22–10:37", ("rejected 7: L1 throttle×7 (in 7 minutes)",)),
     ]
     assert [r.gap_before for r in tl.rows] == [False, True, True]
+
+
+def test_a_flickering_venue_is_counted_not_spelt_out() -> None:
+    from flashguard.report.timeline import MAX_STEPS, _steps
+
+    t0 = at(14, 34, 0)
+    few = [("paused", t0 + 11 * NS_PER_SECOND), ("open", t0 + 16 * NS_PER_SECOND)]
+    assert _steps(few) == "paused 14:34:11 -> open 14:34:16"
+    flicker = [("paused" if i % 2 == 0 else "open", t0 + (11 + 5 * i) * NS_PER_SECOND)
+               for i in range(MAX_STEPS + 5)]
+    assert _steps(flicker) == (
+        "paused x5, open x4 from 14:34:11 to 14:34:51, ending paused"
+    )

@@ -207,14 +207,14 @@ def _status_notes(run: RunData) -> dict[int, tuple[str, ...]]:
     """minute -> one note per venue that was not simply open during it: its changes in that
     minute with their times, or the status it stayed in throughout. Before a venue first
     opens and after it closes is the day's shape, not news."""
-    changes: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    changes: dict[int, dict[str, list[tuple[str, int]]]] = defaultdict(dict)
     for s in trading_changes(run.statuses):
         m = s.t_ns // NS_PER_MINUTE
-        changes[m].setdefault(s.venue, []).append(f"{s.status} {describe.hhmmss(s.t_ns)}")
+        changes[m].setdefault(s.venue, []).append((s.status, s.t_ns))
     notes: dict[int, list[str]] = defaultdict(list)
     for m, by_venue in changes.items():
         for venue, steps in sorted(by_venue.items()):
-            notes[m].append(f"{venue}: " + " -> ".join(steps))
+            notes[m].append(f"{venue}: {_steps(steps)}")
     opened = first_opens(run.statuses)
     for span in status_spans(run.statuses, run.last_ns):
         if span.status == CLOSED or span.start_ns < opened.get(span.venue, span.end_ns + 1):
@@ -224,6 +224,21 @@ def _status_notes(run: RunData) -> dict[int, tuple[str, ...]]:
             if span.venue not in changes.get(m, {}):
                 notes[m].append(f"{span.venue}: {span.status}")
     return {m: tuple(v) for m, v in notes.items()}
+
+
+MAX_STEPS = 4  # status changes of one venue in one minute spelt out; more are counted
+
+
+def _steps(steps: list[tuple[str, int]]) -> str:
+    """A venue's status changes in one minute: each with its time, or, when it flickered
+    (stop logic re-pausing every few seconds), how many of each and where it ended."""
+    if len(steps) <= MAX_STEPS:
+        return " -> ".join(f"{status} {describe.hhmmss(t)}" for status, t in steps)
+    counts = Counter(status for status, _ in steps)
+    tally = ", ".join(f"{status} x{n}" for status, n in counts.items())
+    last_status, last_t = steps[-1]
+    return (f"{tally} from {describe.hhmmss(steps[0][1])} to {describe.hhmmss(last_t)}, "
+            f"ending {last_status}")
 
 
 def _responses(run: RunData) -> dict[int, list[str]]:
