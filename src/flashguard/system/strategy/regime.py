@@ -50,11 +50,11 @@ class RegimeParams:
     vol_window: int = 30
     vol_bps: float = 25.0
     vpin_bucket_volume: int | None = None
-    vpin_calibrate_ns: int = 15 * 60 * NS_PER_SECOND
+    vpin_calibrate_ns: int = 10 * 60 * NS_PER_SECOND
     vpin_bucket_minutes: float = 0.25
     vpin_bar_ns: int = 60 * NS_PER_SECOND
     vpin_window: int = 50
-    vpin_sigma_min_changes: int = 30
+    vpin_sigma_min_changes: int = 10  # a run has no past days: ready within the first hour
     vpin_cdf: float = 0.9
     vpin_min_values: int = 20
     drawdown_fraction: float = 0.5
