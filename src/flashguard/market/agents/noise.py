@@ -4,7 +4,9 @@ One population object runs `count` traders. Each trader acts at Poisson times of
 `rate_per_min` per minute (the population merges the clocks: the next action is an exponential
 wait at the summed rate, and a uniformly chosen trader acts, which is the same process). The
 population's pace rises with the market's short-term volatility (`vol_feedback`): activity
-begets activity, which gives volatility clustering.
+begets activity. With `activity_sd` > 0 the pace also wanders through busy and quiet spells
+(`agents.activity`, half-life `activity_half_life_s`): volatility clustering at the scale of
+minutes, where the seconds-long feedback alone leaves 1-minute returns nearly independent.
 
 An action, on a venue chosen by its depth weight: cancel one of the trader's resting orders
 (probability `cancel_prob`, if it has any); else a new order on a random side, marketable with
@@ -24,6 +26,7 @@ import msgspec
 import numpy as np
 
 from flashguard.core.clock import NS_PER_MINUTE
+from flashguard.market.agents.activity import Activity
 from flashguard.market.agents.base import Draws, World
 
 _IOC = 3
@@ -42,6 +45,8 @@ class NoiseParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     vol_feedback: float = 0.5
     latency_us: int = 500
     stress_widen: float = 1.0
+    activity_sd: float = 0.0  # slow busy/quiet spells of the pace (0: a steady pace)
+    activity_half_life_s: float = 1800.0
 
 
 class NoiseTraders:
@@ -49,6 +54,11 @@ class NoiseTraders:
         self.p = params
         self.world = world
         self.first_owner = first_owner
+        # its own stream, drawn only when switched on: a steady-pace scenario's draws stay as they were
+        self._activity = (
+            Activity(params.activity_sd, params.activity_half_life_s, np.random.default_rng(rng.integers(1 << 62)))
+            if params.activity_sd > 0 else None
+        )
         self.draws = Draws(rng)
         self.orders: list[list[tuple[int, int]]] = [[] for _ in range(params.count)]  # (venue idx, id)
         cum = np.cumsum(weights) / sum(weights)
@@ -65,8 +75,10 @@ class NoiseTraders:
             self._schedule()
 
     def _schedule(self) -> None:
-        boost = 1.0 + self.p.vol_feedback * max(0.0, self.world.signals.vol_ratio - 1.0)
-        wait = int(self.draws.exponential() * self._mean_wait_ns / min(boost, 5.0)) + 1
+        boost = min(1.0 + self.p.vol_feedback * max(0.0, self.world.signals.vol_ratio - 1.0), 5.0)
+        if self._activity is not None:
+            boost *= self._activity.level(self.world.loop.now_ns())
+        wait = int(self.draws.exponential() * self._mean_wait_ns / boost) + 1
         self.world.call_after(wait, self._act)
 
     def _venue(self) -> int:

@@ -74,7 +74,7 @@ class StopLossHolders:
         if self.p.market_orders:
             venue.submit(owner, world.instrument, side, qty, 0, 2, _IOC)
             return
-        limit = int(price * (1 - side * self.p.slippage))
+        limit = int(price * (1 + side * self.p.slippage))  # a sell's limit lies below the print
         venue.submit(owner, world.instrument, side, qty, max(1, limit), 1, _IOC)
 
     def remaining(self) -> int:
