@@ -3,13 +3,18 @@
 Callbacks are scheduled at an absolute time; ties are broken by insertion order, so a run is
 deterministic. The same loop runs live on a WallClock (it sleeps until each due time) and in
 simulation on a SimClock (it jumps), so components are written once for both.
+
+A callback may be scheduled with arguments (`call_at(t, handler, event)`, as in asyncio): a
+simulated market schedules one callback per message, and a closure per message would cost an
+allocation and an extra call each time.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from typing import Protocol
+from itertools import count
+from typing import Any, Protocol
 
 from flashguard.core.clock import SimClock, WallClock
 
@@ -20,7 +25,7 @@ class _AdvancingClock(Protocol):
     def advance_to(self, t_ns: int) -> None: ...
 
 
-Callback = Callable[[], None]
+Callback = Callable[..., object]
 
 
 class EventLoop:
@@ -28,26 +33,27 @@ class EventLoop:
 
     def __init__(self, clock: SimClock | WallClock | _AdvancingClock | None = None) -> None:
         self.clock: _AdvancingClock = clock if clock is not None else SimClock()
-        self._heap: list[tuple[int, int, Callback]] = []
-        self._seq = 0
+        # (due time, insertion number, callback, its arguments): the unique insertion number
+        # settles every tie, so callbacks themselves are never compared
+        self._heap: list[tuple[int, int, Callback, tuple[Any, ...]]] = []
+        self._seq = count()
         self._stopped = False
         self.processed = 0
 
     def now_ns(self) -> int:
         return self.clock.now_ns()
 
-    def call_at(self, t_ns: int, callback: Callback) -> None:
-        """Run callback at t_ns (not before now: a past time runs at the current time)."""
+    def call_at(self, t_ns: int, callback: Callback, *args: Any) -> None:
+        """Run callback(*args) at t_ns (not before now: a past time runs at the current time)."""
         now = self.clock.now_ns()
         if t_ns < now:
             t_ns = now
-        self._seq += 1
-        heapq.heappush(self._heap, (t_ns, self._seq, callback))
+        heapq.heappush(self._heap, (t_ns, next(self._seq), callback, args))
 
-    def call_later(self, delay_ns: int, callback: Callback) -> None:
+    def call_later(self, delay_ns: int, callback: Callback, *args: Any) -> None:
         if delay_ns < 0:
             raise ValueError(f"delay_ns must be >= 0, got {delay_ns}")
-        self.call_at(self.clock.now_ns() + delay_ns, callback)
+        self.call_at(self.clock.now_ns() + delay_ns, callback, *args)
 
     def pending(self) -> int:
         return len(self._heap)
@@ -65,14 +71,17 @@ class EventLoop:
         heap = self._heap
         advance = self.clock.advance_to
         pop = heapq.heappop
+        last = until_ns if until_ns is not None else float("inf")
+        current = None  # the time the clock was last advanced to by this run
         n = 0
         while heap and not self._stopped:
-            t_ns = heap[0][0]
-            if until_ns is not None and t_ns > until_ns:
+            if heap[0][0] > last:
                 break
-            _, _, callback = pop(heap)
-            advance(t_ns)
-            callback()
+            t_ns, _, callback, args = pop(heap)
+            if t_ns != current:  # many callbacks share an instant: the clock is already there
+                advance(t_ns)
+                current = t_ns
+            callback(*args)
             n += 1
         if until_ns is not None and not self._stopped and self.clock.now_ns() < until_ns:
             advance(until_ns)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -49,6 +50,8 @@ from flashguard.market.venue import Venue
 
 _MARKET = 2
 _LIMIT = 1
+_Guards = tuple[PriceCollar | None, Luld | None, list[tuple[str, StopLogic]] | None]
+_UNGUARDED: _Guards = (None, None, None)
 _SEVERITY = {"open": 0, "limit_state": 1, "auction": 2, "paused": 3, "halted": 4, "closed": 5}
 WIDE = "ALL"
 
@@ -101,6 +104,8 @@ class Market:
         self._local: dict[tuple[str, str], str] = {}
         self._stops: dict[tuple[str, str], list[tuple[str, StopLogic]]] = {}
         self._collars: dict[tuple[str, str], PriceCollar] = {}
+        # what guards each (venue, instrument): collar, LULD, stop logics (one lookup per order)
+        self._guards: dict[tuple[str, str], _Guards] = {}
         self._clamped: tuple[int, int, int, str] | None = None  # order id, side, limit, kind
         self._top: dict[tuple[str, str], tuple[int | None, int | None]] = {}
         self._bands: dict[str, tuple[int, int] | None] = dict.fromkeys(instruments)
@@ -128,6 +133,7 @@ class Market:
                 self._stops[key] = stops
             if p.collar.enabled:
                 self._collars[key] = PriceCollar(p.collar)
+            self._guards[key] = (self._collars.get(key), self._luld.get(sym), self._stops.get(key))
 
     @property
     def venues(self) -> list[Venue | DarkPool]:
@@ -160,8 +166,10 @@ class Market:
         price = order.price
         market = order.order_type == _MARKET
         side = order.side
-        key = (venue.name, sym)
-        collar = self._collars.get(key)
+        guards = self._guards.get((venue.name, sym))
+        if guards is None:
+            return order
+        collar, luld, stops = guards
         if collar is not None:
             bounds = collar.bounds(t)
             if bounds is not None:
@@ -170,7 +178,6 @@ class Market:
                     price, market = (hi if side == 1 else lo), False
                 elif not lo <= price <= hi:
                     return OrderRejected(t, venue.name, sym, order.order_id, order.client_order_id, order.owner, "price_collar")
-        luld = self._luld.get(sym)
         if luld is not None:
             band = luld.bands(t)
             if band is not None:
@@ -179,7 +186,6 @@ class Market:
                     price, market = hi, False
                 elif side == -1 and (market or price < lo):
                     price, market = lo, False
-        stops = self._stops.get(key)
         if stops is not None:
             book = venue.engine.books[sym]
             if side == 1:
@@ -218,16 +224,13 @@ class Market:
             self._on_top_change(sym, t)
 
     def _on_trade(self, venue: Venue, key: tuple[str, str], ev: Trade) -> None:
-        sym = ev.instrument
-        self.last_price[sym] = ev.price
-        luld = self._luld.get(sym)
+        self.last_price[ev.instrument] = ev.price
+        collar, luld, stops = self._guards.get(key, _UNGUARDED)
         if luld is not None:
             luld.on_trade(ev.t_ns, ev.price, ev.qty)
-        stops = self._stops.get(key)
         if stops is not None:
             for _, stop in stops:
                 stop.on_trade(ev.t_ns, ev.price)
-        collar = self._collars.get(key)
         if collar is not None:
             collar.on_trade(ev.t_ns, ev.price, ev.qty)
         for listener in self.trade_listeners:
@@ -302,7 +305,10 @@ class Market:
             self._set_wide(sym, tr, "luld")
             if tr.status == "auction":
                 self._reopen_wide(sym, tr.t_ns, "luld")
-        self._schedule(luld, lambda: self._apply_wide(sym, luld.poll(self.loop.now_ns())))
+        self._schedule(luld, self._poll_luld, sym)
+
+    def _poll_luld(self, sym: str) -> None:
+        self._apply_wide(sym, self._luld[sym].poll(self.loop.now_ns()))
 
     def _reopen_wide(self, sym: str, t: int, kind: str) -> None:
         luld = self._luld.get(sym)
@@ -336,8 +342,7 @@ class Market:
     def _apply_wide_no_reopen(self, sym: str, transitions: list[Transition]) -> None:
         for tr in transitions:
             self._set_wide(sym, tr, "luld")
-        luld = self._luld[sym]
-        self._schedule(luld, lambda: self._apply_wide(sym, luld.poll(self.loop.now_ns())))
+        self._schedule(self._luld[sym], self._poll_luld, sym)
 
     def _two_sided(self, sym: str) -> bool:
         """A reopening needs buying and selling interest somewhere (resting or held); without
@@ -407,24 +412,35 @@ class Market:
                 event = venue.set_status(sym, effective, tr.reason)
                 if self.sink is not None:
                     self.sink(event)
-        self._schedule(stop, lambda: self._apply_local(venue, key, stop.poll(self.loop.now_ns()), stop, kind))
+        self._schedule(stop, self._poll_local, venue, key, stop, kind)
+
+    def _poll_local(self, venue: Venue, key: tuple[str, str], stop: StopLogic, kind: str) -> None:
+        self._apply_local(venue, key, stop.poll(self.loop.now_ns()), stop, kind)
 
     # --- timers and the halt record -------------------------------------------------------
 
-    def _schedule(self, protection: Luld | StopLogic | CircuitBreaker | None, poll: Callable[[], None]) -> None:
+    def _schedule(
+        self, protection: Luld | StopLogic | CircuitBreaker | None, poll: Callable[..., None], *args: Any
+    ) -> None:
+        """Call poll(*args) at the protection's next deadline; one timer per deadline."""
         if protection is None:
             return
         deadline = protection.next_deadline()
         if deadline is None or self._timer_at.get(protection) == deadline:
             return
         self._timer_at[protection] = deadline
+        self.loop.call_at(deadline, self._fire, protection, deadline, poll, args)
 
-        def fire() -> None:
-            if self._timer_at.get(protection) == deadline:
-                del self._timer_at[protection]
-                poll()
-
-        self.loop.call_at(deadline, fire)
+    def _fire(
+        self,
+        protection: Luld | StopLogic | CircuitBreaker,
+        deadline: int,
+        poll: Callable[..., None],
+        args: tuple[Any, ...],
+    ) -> None:
+        if self._timer_at.get(protection) == deadline:  # not superseded by a later deadline
+            del self._timer_at[protection]
+            poll(*args)
 
     def _open_halt(self, venue: str, sym: str, kind: str, t: int, reason: str) -> None:
         key = (venue, sym, kind)

@@ -71,12 +71,9 @@ class Sip:
         self._publish(Quote(self.loop.now_ns(), CONSOLIDATED, instrument, bid, bid_qty, ask, ask_qty))
 
     def _publish(self, event: Event) -> None:
-        subscribers = self._subscribers
-        if not subscribers:
-            return
+        if self._subscribers:
+            self.loop.call_later(self.latency_ns, self._deliver, event)
 
-        def deliver() -> None:
-            for listener in subscribers:
-                listener(event)
-
-        self.loop.call_later(self.latency_ns, deliver)
+    def _deliver(self, event: Event) -> None:
+        for listener in self._subscribers:
+            listener(event)

@@ -92,6 +92,10 @@ class VenueBase:
         self.status: dict[str, str] = dict.fromkeys(instruments, OPEN)
         self._owners: dict[int, Listener] = {}
         self._latency: dict[int, int] = {}
+        self._entry_latency_ns = config.entry_latency_ns
+        # owner -> (report handler, return latency) for the owners that listen: one lookup per
+        # execution report
+        self._routes: dict[int, tuple[Listener, int]] = {}
         self._subscribers: list[Listener] = []
         self._next_order_id = 1
         self.messages = 0
@@ -108,6 +112,9 @@ class VenueBase:
             if latency_ns < 0:
                 raise ValueError(f"latency_ns={latency_ns} must be >= 0")
             self._latency[owner] = latency_ns
+        handler = self._owners.get(owner)
+        if handler is not None:
+            self._routes[owner] = (handler, self.latency(owner))
 
     def latency(self, owner: int) -> int:
         return self._latency.get(owner, self.config.entry_latency_ns)
@@ -135,23 +142,23 @@ class VenueBase:
         """Send a new order; returns the venue order id at once (reports follow)."""
         order_id = self._next_order_id
         self._next_order_id = order_id + 1
-        t = self.loop.clock.now_ns() + self._latency.get(owner, self.config.entry_latency_ns)
+        t = self.loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
         request = NewOrder(
             t, self.name, instrument, order_id, client_order_id, owner, int(side),
             int(order_type), int(tif), price, qty,
         )
-        self.loop.call_at(t, _bind(self._arrive, request))
+        self.loop.call_at(t, self._arrive, request)
         return order_id
 
     def cancel(self, owner: int, instrument: str, order_id: int) -> None:
-        t = self.loop.clock.now_ns() + self._latency.get(owner, self.config.entry_latency_ns)
+        t = self.loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
         request = CancelOrder(t, self.name, instrument, order_id, owner)
-        self.loop.call_at(t, _bind(self._arrive, request))
+        self.loop.call_at(t, self._arrive, request)
 
     def modify(self, owner: int, instrument: str, order_id: int, price: int, qty: int) -> None:
-        t = self.loop.clock.now_ns() + self._latency.get(owner, self.config.entry_latency_ns)
+        t = self.loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
         request = ModifyOrder(t, self.name, instrument, order_id, owner, price, qty)
-        self.loop.call_at(t, _bind(self._arrive, request))
+        self.loop.call_at(t, self._arrive, request)
 
     def _arrive(self, request: Event) -> None:
         raise NotImplementedError
@@ -160,32 +167,28 @@ class VenueBase:
 
     def _report(self, events: list[Event]) -> None:
         """Deliver each execution report to its owner after the return-path latency."""
-        owners = self._owners
-        if not owners:
+        routes = self._routes
+        if not routes:
             return
         call_at = self.loop.call_at
         now = self.loop.clock.now_ns()
-        latency = self._latency
-        default = self.config.entry_latency_ns
         for ev in events:
             if type(ev) is Trade:
                 continue
-            owner: int = ev.owner  # type: ignore[attr-defined]
-            handler = owners.get(owner)
-            if handler is not None:
-                call_at(now + latency.get(owner, default), _bind(handler, ev))
+            route = routes.get(ev.owner)  # type: ignore[attr-defined]
+            if route is not None:
+                call_at(now + route[1], route[0], ev)
 
     def _broadcast(self, md: list[Event]) -> None:
         if not self._subscribers or not md:
             return
+        self.loop.call_later(self.config.md_latency_ns, self._deliver, md)
+
+    def _deliver(self, md: list[Event]) -> None:
         subscribers = self._subscribers
-
-        def deliver() -> None:
-            for ev in md:
-                for listener in subscribers:
-                    listener(ev)
-
-        self.loop.call_later(self.config.md_latency_ns, deliver)
+        for ev in md:
+            for listener in subscribers:
+                listener(ev)
 
     def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
         """Change an instrument's trading status on this venue and publish it."""
@@ -228,17 +231,19 @@ class Venue(VenueBase):
         if status not in TRADING_STATES:
             self._arrive_not_trading(request, status)
             return
-        if type(request) is NewOrder and self.guard is not None:
-            admitted = self.guard.admit(self, request)
+        guard = self.guard
+        if guard is not None and type(request) is NewOrder:
+            admitted = guard.admit(self, request)
             if type(admitted) is OrderRejected:
                 self._report([admitted])
                 return
             request = admitted
         events = self.engine.handle(request)
         self._report(events)
-        self._publish_market_data(instrument, events)
-        if self.guard is not None:
-            self.guard.after(self, request, events)
+        if self._subscribers:
+            self._publish_market_data(instrument, events)
+        if guard is not None:
+            guard.after(self, request, events)
 
     def _arrive_not_trading(self, request: Event, status: str) -> None:
         """No matching while paused, halted or in auction: hold new orders for the reopening;
@@ -437,10 +442,6 @@ def invalid_reason(order: NewOrder) -> str:
     if order.side not in (1, -1):
         return "invalid_side"
     return ""
-
-
-def _bind(handler: Callable[[Event], None], event: Event) -> Callable[[], None]:
-    return lambda: handler(event)
 
 
 __all__ = ["HOLDING_STATES", "OPEN", "TRADING_STATES", "Guard", "Venue", "VenueBase", "VenueConfig"]

@@ -36,30 +36,36 @@ class Draws:
         self._e: list[float] = []
         self._ui = self._ni = self._ei = 0
 
+    # A new block is drawn only when one is needed, so the Generator is called in the same
+    # order whatever the mix of kinds asked for.
     def uniform(self) -> float:
-        if self._ui == len(self._u):
+        i = self._ui
+        if i == len(self._u):
             self._u = self._rng.random(_BLOCK).tolist()
-            self._ui = 0
-        self._ui += 1
-        return self._u[self._ui - 1]
+            i = 0
+        self._ui = i + 1
+        return self._u[i]
 
     def normal(self) -> float:
-        if self._ni == len(self._n):
+        i = self._ni
+        if i == len(self._n):
             self._n = self._rng.standard_normal(_BLOCK).tolist()
-            self._ni = 0
-        self._ni += 1
-        return self._n[self._ni - 1]
+            i = 0
+        self._ni = i + 1
+        return self._n[i]
 
     def exponential(self) -> float:
-        if self._ei == len(self._e):
+        i = self._ei
+        if i == len(self._e):
             self._e = self._rng.standard_exponential(_BLOCK).tolist()
-            self._ei = 0
-        self._ei += 1
-        return self._e[self._ei - 1]
+            i = 0
+        self._ei = i + 1
+        return self._e[i]
 
     def below(self, n: int) -> int:
         """A uniform integer in [0, n)."""
-        return min(int(self.uniform() * n), n - 1)
+        k = int(self.uniform() * n)
+        return k if k < n else n - 1
 
 
 @dataclass
@@ -98,4 +104,5 @@ class World:
             venue.connect(owner, on_report, latency_ns)
 
     def call_after(self, wait_ns: int, callback: Callable[[], None]) -> None:
-        self.loop.call_at(self.loop.clock.now_ns() + wait_ns, callback)
+        loop = self.loop
+        loop.call_at(loop.clock.now_ns() + wait_ns, callback)

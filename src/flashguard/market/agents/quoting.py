@@ -53,21 +53,20 @@ class Slots:
     def place(self, vi: int, side: int, level: int, price: int, qty: int) -> None:
         """Make the slot show `qty` at `price` (qty 0: pull it)."""
         key = (vi, side, level)
-        venue = self.world.lit[vi]
-        sym = self.world.instrument
         current = self.slots.get(key)
+        # most calls ask for what the slot already shows (or pull an empty one): nothing to send
         if qty <= 0 or price <= 0:
             if current is not None:
-                venue.cancel(self.owner, sym, current[0])
+                self.world.lit[vi].cancel(self.owner, self.world.instrument, current[0])
                 del self.slots[key]
                 self.by_id.pop(current[0], None)
             return
         if current is None:
-            oid = venue.submit(self.owner, sym, side, qty, price, 1, _DAY)
+            oid = self.world.lit[vi].submit(self.owner, self.world.instrument, side, qty, price, 1, _DAY)
             self.slots[key] = (oid, price, qty)
             self.by_id[oid] = key
         elif current[1] != price or current[2] != qty:
-            venue.modify(self.owner, sym, current[0], price, qty)
+            self.world.lit[vi].modify(self.owner, self.world.instrument, current[0], price, qty)
             self.slots[key] = (current[0], price, qty)
 
     def pull_all(self) -> None:

@@ -82,6 +82,8 @@ class Luld:
     __slots__ = (
         "_cache",
         "_deadline",
+        "_doubled_now",
+        "_doubled_until",
         "_doubling",
         "_frozen",
         "_midnight_ns",
@@ -90,6 +92,7 @@ class Luld:
         "_pending",
         "_ref_den",
         "_ref_num",
+        "_span",
         "_status",
         "_tick",
         "_window",
@@ -106,6 +109,10 @@ class Luld:
         self._midnight_ns = session_open_ns - params.session_open_s * NS_PER_SECOND
         windows = params.doubling_s + (params.tier1_doubling_s if params.tier == 1 else ())
         self._doubling = tuple((s * NS_PER_SECOND, e * NS_PER_SECOND) for s, e in windows)
+        # whether bands are doubled, and until when that answer holds (see _doubled)
+        self._doubled_now = False
+        self._doubled_until: int | None = None
+        self._span = params.ref_window_ns
         move = exact_ratio("ref_min_move", params.ref_min_move)
         self._move = (move.numerator, move.denominator)
         self._window = TradeWindow()
@@ -126,8 +133,10 @@ class Luld:
         reopened() accounts for them."""
         if not self.params.enabled:
             return
-        require_int("price_ticks", price_ticks, 1)
-        require_int("qty", qty, 1)
+        if type(price_ticks) is not int or price_ticks < 1:
+            require_int("price_ticks", price_ticks, 1)
+        if type(qty) is not int or qty < 1:
+            require_int("qty", qty, 1)
         self._advance(t_ns)
         self._window.push(t_ns, price_ticks, qty)
         if self._status == "open":
@@ -226,14 +235,17 @@ class Luld:
     # --- internals -----------------------------------------------------------------------
 
     def _advance(self, t_ns: int) -> None:
-        require_time("t_ns", t_ns, self._now)
+        now = self._now
+        if now is not None and t_ns < now:
+            require_time("t_ns", t_ns, now)
         self._now = t_ns
         window = self._window
-        span = self.params.ref_window_ns
+        trades = window.trades
+        span = self._span
         # Timers and window expiries are applied in time order (a timer first on a tie): the
         # reference then follows the true mean path whatever the calling pattern.
         while True:
-            oldest = window.oldest_t()
+            oldest = trades[0][0] if trades else None
             expiry = None if oldest is None else oldest + span
             deadline = self._deadline
             if deadline is not None and deadline <= t_ns and (expiry is None or deadline <= expiry):
@@ -295,8 +307,18 @@ class Luld:
         return bands
 
     def _doubled(self, t_ns: int) -> bool:
+        # Asked on every order and quote, but it changes only at a window's edge: the answer
+        # is kept until the next edge (time never goes backwards, see _advance).
+        until = self._doubled_until
+        if until is not None and t_ns < until:
+            return self._doubled_now
         ns_of_day = (t_ns - self._midnight_ns) % NS_PER_DAY
-        return any(start <= ns_of_day < end for start, end in self._doubling)
+        doubled = any(start <= ns_of_day < end for start, end in self._doubling)
+        edges = [edge for window in self._doubling for edge in window if edge > ns_of_day]
+        next_edge = min(edges, default=NS_PER_DAY)
+        self._doubled_now = doubled
+        self._doubled_until = t_ns - ns_of_day + next_edge
+        return doubled
 
     def _require_status(self, call: str, t_ns: int, wanted: Status) -> None:
         if self._status != wanted:

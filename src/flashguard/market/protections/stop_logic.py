@@ -70,7 +70,8 @@ class StopLogic:
     def on_trade(self, t_ns: int, price_ticks: int) -> None:
         if not self.params.enabled:
             return
-        require_int("price_ticks", price_ticks, 1)
+        if type(price_ticks) is not int or price_ticks < 1:
+            require_int("price_ticks", price_ticks, 1)
         self._advance(t_ns)
         self._push(t_ns, price_ticks)
 
@@ -143,7 +144,9 @@ class StopLogic:
         highs.append((t_ns, price))
 
     def _advance(self, t_ns: int) -> None:
-        require_time("t_ns", t_ns, self._now)
+        now = self._now
+        if now is not None and t_ns < now:
+            require_time("t_ns", t_ns, now)
         self._now = t_ns
         if self._status == "paused" and self._until is not None and self._until <= t_ns:
             self._pending.append(Transition(self._until, "auction", "pause_elapsed"))

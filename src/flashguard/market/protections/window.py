@@ -13,10 +13,12 @@ class TradeWindow:
     """Trades in arrival (time) order with the running count, sum of prices, sum of
     quantities and sum of price x quantity of the trades currently inside."""
 
-    __slots__ = ("_trades", "count", "sum_notional", "sum_price", "sum_qty")
+    __slots__ = ("count", "sum_notional", "sum_price", "sum_qty", "trades")
 
     def __init__(self) -> None:
-        self._trades: deque[tuple[int, int, int]] = deque()
+        # (t_ns, price, qty), oldest first: callers may read it (a hot path skips a call to
+        # oldest_t), only this class changes it
+        self.trades: deque[tuple[int, int, int]] = deque()
         self.count = 0
         self.sum_price = 0
         self.sum_qty = 0
@@ -26,22 +28,22 @@ class TradeWindow:
         return self.count
 
     def push(self, t_ns: int, price: int, qty: int) -> None:
-        self._trades.append((t_ns, price, qty))
+        self.trades.append((t_ns, price, qty))
         self.count += 1
         self.sum_price += price
         self.sum_qty += qty
         self.sum_notional += price * qty
 
     def oldest_t(self) -> int | None:
-        return self._trades[0][0] if self._trades else None
+        return self.trades[0][0] if self.trades else None
 
     def pop_oldest(self) -> None:
-        _, price, qty = self._trades.popleft()
+        _, price, qty = self.trades.popleft()
         self.count -= 1
         self.sum_price -= price
         self.sum_qty -= qty
         self.sum_notional -= price * qty
 
     def clear(self) -> None:
-        self._trades.clear()
+        self.trades.clear()
         self.count = self.sum_price = self.sum_qty = self.sum_notional = 0
