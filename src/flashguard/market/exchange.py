@@ -321,8 +321,9 @@ class Market:
         price: int | None = None
         for v in self.lit:
             if self._local[(v.name, sym)] == "open":
+                auction = v.set_status(sym, "auction", kind)  # whether or not anyone journals
                 if self.sink is not None:
-                    self.sink(v.set_status(sym, "auction", kind))
+                    self.sink(auction)
                 result = v.reopen(sym, reference, f"{kind}_reopened")
                 if self.sink is not None:
                     self.sink(VenueStatus(t, v.name, sym, "open", f"{kind}_reopened"))
@@ -393,8 +394,9 @@ class Market:
                 if _SEVERITY[self._wide[sym]] >= _SEVERITY["auction"]:
                     stop.reopened(tr.t_ns, None)  # the market-wide pause decides the reopening
                     continue
+                auction = venue.set_status(sym, "auction", kind)  # whether or not anyone journals
                 if self.sink is not None:
-                    self.sink(venue.set_status(sym, "auction", kind))
+                    self.sink(auction)
                 result = venue.reopen(sym, self.last_price.get(sym, self._reference(sym)), f"{kind}_reopened")
                 if self.sink is not None:
                     self.sink(VenueStatus(tr.t_ns, venue.name, sym, "open", f"{kind}_reopened"))
