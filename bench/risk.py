@@ -6,7 +6,10 @@ passed order), on a fixed-seed stream of limit orders from 4 strategies to 3 ven
 instruments, with quotes, trades, acks, cancels and fills fed between orders as in real use
 (those are not timed). Each check is timed alone with perf_counter_ns; the timer's own cost
 (timer_ns, the median of an empty timed region) is included, not subtracted. checks_per_s
-is over the whole stream without timers. `implementation` says whether the gate's hot path
+is the orders over the sum of their timed checks in a first pass over the stream (the
+quantiles come from a second pass on a fresh gate): the events in between are left out, so
+each check needs its own timer, and that timer's cost is in the figure (1 / the mean check,
+timer included: a floor on the untimed rate). `implementation` says whether the gate's hot path
 ran in C (_cgate.c, when built) or in Python (FLASHGUARD_PURE=1, or not built).
 
 kill_switch: 10,000 open orders on 3 venues, then `RiskGate.kill`; wall_ms is the time until

@@ -218,6 +218,8 @@ def test_catastrophic_portfolio_drawdown_kills() -> None:
     rig = make(max_drawdown=100)
     o = rig.send(rig.order(side=1, qty=10, price=10_000))
     rig.fill(o)  # 10 shares: $0.10 per tick of mark
+    rig.feed(Quote(2 * SEC, "ALL", "ABC", 9_000, 10, 9_002, 10))  # -$99.90: just below
+    assert not rig.gate.kill_engaged
     rig.feed(Quote(2 * SEC, "ALL", "ABC", 8_999, 10, 9_001, 10))  # -$100: at the limit
     assert not rig.gate.kill_engaged
     rig.feed(Quote(3 * SEC, "ALL", "ABC", 8_998, 10, 9_000, 10))  # -$100.10

@@ -345,6 +345,42 @@ def test_market_order_needs_a_fresh_quote() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("side", "bid", "ask", "rule"),
+    [
+        (1, 9_990, 10_049, None),  # the offer just inside the band
+        (1, 9_990, 10_050, None),  # at the upper band: a trade there is inside
+        (1, 9_990, 10_051, "luld_band"),  # just outside: the buy would trade above the band
+        (-1, 9_951, 10_010, None),
+        (-1, 9_950, 10_010, None),
+        (-1, 9_949, 10_010, "luld_band"),
+    ],
+)
+def test_market_order_never_trades_outside_the_band(
+    side: int, bid: int, ask: int, rule: str | None
+) -> None:
+    rig = make()
+    rig.at(SEC).feed(LuldBand(SEC, "ALL", "ABC", 9_950, 10_050))
+    rig.market("ABC", bid, ask)
+    o = rig.order(side=side, order_type=MARKET, price=0)
+    assert verdict(rig, o) == rule
+    if rule is not None:
+        [action] = rig.actions("reject")
+        assert (action.layer, action.rule) == ("L1", "luld_band")
+        assert (action.value, action.limit) == ((ask, 10_050) if side > 0 else (bid, 9_950))
+
+
+def test_a_market_order_is_judged_by_the_side_it_hits() -> None:
+    rig = make()
+    rig.at(SEC).feed(LuldBand(SEC, "ALL", "ABC", 9_950, 10_050))
+    rig.market("ABC", 9_900, 10_100)  # both sides outside: a limit state either way
+    for side in (1, -1):
+        assert verdict(rig, rig.order(side=side, order_type=MARKET, price=0)) == "luld_band"
+    rig.market("ABC", 9_990, 10_100)  # the bid is back inside: selling trades within
+    assert verdict(rig, rig.order(side=-1, order_type=MARKET, price=0)) is None
+    assert verdict(rig, rig.order(side=1, order_type=MARKET, price=0)) == "luld_band"
+
+
 # --- amendments: judged on the new total ----------------------------------------------------
 
 

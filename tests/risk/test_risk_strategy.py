@@ -9,6 +9,7 @@ import pytest
 from risk_rig import MS, ROOMY, SEC, Rig, matrix
 
 from flashguard.core.events import OrderAccepted, Quote
+from flashguard.system.risk import strategy as l2
 from flashguard.system.risk.types import StrategyMode
 
 
@@ -74,6 +75,8 @@ def test_drawdown_from_the_high_water_mark_at_the_mark() -> None:
     rig = make(drawdown_reduce=50, drawdown_halt=100)
     long(rig, 10, price=10_000)  # bought at 10_000 (the mid is 10_000: no edge)
     mark(rig, 10_300)  # +$30: the high-water mark, with no trade closed
+    mark(rig, 9_801)  # drawdown $49.90, just below the limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
     mark(rig, 9_800)  # -$20: drawdown $50, at the limit
     assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
     mark(rig, 9_799)  # drawdown $50.10
@@ -81,6 +84,8 @@ def test_drawdown_from_the_high_water_mark_at_the_mark() -> None:
     [action] = rig.actions("reduce_only")
     assert (action.layer, action.rule, action.strategy) == ("L2", "drawdown", "s1")
     assert action.value == pytest.approx(50.1) and action.limit == 50
+    mark(rig, 9_301)  # drawdown $99.90: just below the halt limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
     mark(rig, 9_300)  # drawdown $100: at the halt limit
     assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
     mark(rig, 9_299)
@@ -133,6 +138,41 @@ def test_restart_is_an_authorised_journaled_decision() -> None:
     assert rig.gate.check(rig.order(side=1, qty=1, t=5 * SEC)) is None
 
 
+def test_a_restart_after_a_drawdown_halt_rebases_the_high_water_mark() -> None:
+    rig = make(drawdown_reduce=50, drawdown_halt=100)
+    long(rig, 10, price=10_000)  # $0.10 of equity per tick of mark
+    mark(rig, 10_300)  # +$30: the high-water mark
+    mark(rig, 9_299)  # -$70.10: $100.10 below it
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    rig.gate.restart_strategy("s1", "risk-officer", "new budget")
+    sb = rig.gate.state.strategy("s1")
+    assert sb.hwm == sb.equity == -70_100_000  # micros: the peak is now
+    [action] = rig.actions("restart_strategy")
+    assert "rebased to equity -70.1 (was 30)" in action.detail
+    assert rig.gate.drawdown("s1") == 0.0
+    mark(rig, 9_298)  # one tick lower: $0.10 below the new peak, not $100.20 below the old
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    # a fresh loss from the new peak (-$70.10) is judged on the same thresholds
+    mark(rig, 8_799)  # $50 below it: at the limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    mark(rig, 8_798)  # $50.10
+    assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
+    mark(rig, 8_298)  # $100.10
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    halts = rig.actions("halt_strategy")
+    assert len(halts) == 2 and halts[-1].value == pytest.approx(100.1)
+
+
+def test_a_restart_leaves_the_portfolios_high_water_mark_alone() -> None:
+    rig = make(drawdown_reduce=50, drawdown_halt=100)
+    long(rig, 10, price=10_000)
+    mark(rig, 10_300)
+    mark(rig, 9_299)
+    rig.gate.restart_strategy("s1", "risk-officer", "new budget")
+    st = rig.gate.state
+    assert (st.hwm, st.equity) == (30_000_000, -70_100_000)  # L4 still sees the whole loss
+
+
 # --- volatility ------------------------------------------------------------------------------
 
 
@@ -180,7 +220,41 @@ def test_volatility_boundary_and_level_2_halt() -> None:
     assert action.rule == "volatility" and action.value > 120
 
 
+@pytest.mark.parametrize(
+    ("vol", "level"),
+    [(39.99, 0), (40.0, 0), (40.01, 1), (119.99, 1), (120.0, 1), (120.01, 2)],
+)
+def test_volatility_levels_at_their_boundaries(vol: float, level: int) -> None:
+    rig = make(vol_level1_bps=40.0, vol_level2_bps=120.0)
+    rig.gate.state.position("s1", "ABC")  # the strategy trades ABC
+    rig.gate.state.markets["ABC"].vol.vol_bps = vol
+    sb = rig.gate.state.strategy("s1")
+    assert l2.volatility_level(sb) == (level, vol)
+    breach = l2.volatility(sb)  # from level 0: a change only at level 1 or 2
+    if level == 0:
+        assert breach is None
+    else:
+        assert breach is not None and breach.value == vol
+        assert (breach.action, breach.limit) == (
+            ("reduce_size", 40.0) if level == 1 else ("halt_strategy", 120.0)
+        )
+
+
 # --- concentration ---------------------------------------------------------------------------
+
+
+def test_concentration_boundary_at_the_mark() -> None:
+    # capital $1,000, at most 50% in one instrument: $500
+    rig = make(capital=1_000, max_concentration=0.5)
+    mark(rig, 9_999)
+    long(rig, 5, price=9_999)  # $499.95: just below
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    mark(rig, 10_000)  # $500: at the limit
+    assert rig.gate.strategy_mode("s1") == StrategyMode.ACTIVE
+    mark(rig, 10_001)  # $500.05: just above
+    assert rig.gate.strategy_mode("s1") == StrategyMode.REDUCING
+    [action] = rig.actions("reduce_only")
+    assert action.rule == "concentration" and action.value == pytest.approx(0.50005)
 
 
 def test_concentration_of_one_instrument_against_capital() -> None:

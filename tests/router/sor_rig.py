@@ -54,14 +54,17 @@ ROOMY = {
 }
 
 
-def matrix(portfolio: dict[str, Any] | None = None, **strategy: Any) -> RiskMatrix:
-    """The default matrix with roomy limits, some strategy_defaults and portfolio keys set."""
+def matrix(portfolio: dict[str, Any] | None = None, venue: dict[str, Any] | None = None,
+           **strategy: Any) -> RiskMatrix:
+    """The default matrix with roomy limits, some strategy_defaults, portfolio and
+    venue_defaults keys set."""
     raw = copy.deepcopy(_DEFAULT)
     raw["strategy_defaults"].update(ROOMY)
     raw["strategy_defaults"].update(strategy)
     raw["strategies"] = {}
     raw["portfolio"].update(capital=10**10, max_gross=10**10, max_net=10**10)
     raw["portfolio"].update(portfolio or {})
+    raw["venue_defaults"].update(venue or {})
     raw["kill_switch"].update(max_drawdown=10**9)
     return parse_matrix(raw, "test")
 

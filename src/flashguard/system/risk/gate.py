@@ -52,6 +52,7 @@ from flashguard.system.risk.fastpath import admit
 from flashguard.system.risk.killswitch import KILL, RESET, RESET_PENDING, KillSwitch
 from flashguard.system.risk.layers import parse_disabled
 from flashguard.system.risk.ledger import OrderRecord, PositionBook, StrategyBook
+from flashguard.system.risk.limits import MICROS
 from flashguard.system.risk.marketdata import InstrumentMarket
 from flashguard.system.risk.params import RiskMatrix
 from flashguard.system.risk.state import RiskState, View
@@ -454,15 +455,22 @@ class RiskGate:
                 self._cancel(rec, t)
 
     def restart_strategy(self, strategy: str, by: str, reason: str) -> None:
-        """Put a reducing or halted strategy back to ACTIVE: an operator's journaled decision."""
+        """Put a reducing or halted strategy back to ACTIVE: an operator's journaled decision.
+
+        The strategy's high-water mark is rebased to its equity now: the restart is the
+        operator's fresh drawdown budget. Kept at the old peak, the drawdown that halted it
+        would still be there and the next mark would halt it again at once."""
         self._authorise(by, reason)
         sb = self.state.strategy(strategy)
         t = self.clock.now_ns()
         old = sb.mode
+        old_hwm = sb.hwm
         sb.mode = _ACTIVE
+        sb.hwm = sb.equity
         self._emit(
             RiskAction(t, L2, "manual", float(old), float(_ACTIVE), l2.RESTART, strategy,
-                       f"by={by}: {reason}")
+                       f"by={by}: {reason}; high-water mark rebased to equity "
+                       f"{sb.equity / MICROS:g} (was {old_hwm / MICROS:g})")
         )
 
     # --- layer 3 ---------------------------------------------------------------------------

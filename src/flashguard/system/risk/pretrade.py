@@ -115,6 +115,23 @@ def market_order_liquidity(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection
     return None
 
 
+def market_order_band(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """A market order has no price of its own: it trades at the best price on the side it
+    hits, so that price must be inside the band. A buy while the best offer is above the
+    upper band (or a sell while the best bid is below the lower band) would trade outside
+    it; at the band is inside."""
+    m = v.market
+    if m.band_hi:
+        if o.side > 0:
+            if m.ask > m.band_hi:
+                return Rejection(
+                    L1, "luld_band", m.ask, m.band_hi, "best offer above the upper band"
+                )
+        elif m.bid < m.band_lo:
+            return Rejection(L1, "luld_band", m.bid, m.band_lo, "best bid below the lower band")
+    return None
+
+
 def market_order_notional(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
     price = valuation_price(v, lim)
     if not price:
@@ -312,6 +329,7 @@ MARKET_ORDER_RULES: tuple[Rule, ...] = (
     tick_lot,
     max_order_qty,
     market_order_liquidity,
+    market_order_band,
     market_order_notional,
     duplicate_order,
     max_open_orders,
