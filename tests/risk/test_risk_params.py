@@ -191,3 +191,18 @@ def test_kill_switch_cli_on_a_state_file(tmp_path: Path) -> None:
     res = runner.invoke(app, ["risk", "reset", state, "--by", "risk-officer", "--reason", "ok"])
     assert res.exit_code == 0 and res.output.strip() == "reset"
     assert runner.invoke(app, ["risk", "kill-status", state]).exit_code == 0
+
+
+def test_the_stress_watch_is_in_the_matrix_and_reaches_the_regime() -> None:
+    from flashguard.system.strategy.regime import regime_params
+
+    m = parse_matrix(edited(stress__vol_bps=7.5, stress__calm_s=3, stress__vpin_calibrate_s=0),
+                     "test")
+    p = regime_params(m.stress)
+    assert (p.vol_bps, p.calm_ns, p.vpin_calibrate_ns) == (7.5, 3 * 10**9, 0)
+    assert p.vol_sample_ns == m.stress.vol_sample_ms * 10**6
+    errs = errors_of(edited(stress__vpin_cdf=1.5, stress__vol_window=1))
+    assert errs == [
+        "stress.vol_window: Input should be greater than or equal to 2 [input: 1]",
+        "stress.vpin_cdf: Input should be less than or equal to 1 [input: 1.5]",
+    ]

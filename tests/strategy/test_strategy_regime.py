@@ -177,3 +177,18 @@ def test_bad_regime_parameters_name_the_field() -> None:
         RegimeParams(vpin_cdf=1.5)
     with pytest.raises(ValueError, match="vpin_bucket_minutes=0"):
         RegimeParams(vpin_bucket_minutes=0)
+
+
+def test_a_system_without_explicit_regime_takes_the_matrix_stress_table() -> None:
+    from flashguard.core.loop import EventLoop
+    from flashguard.market.venue import Venue
+    from flashguard.system.gateway import InProcessGateway
+    from flashguard.system.risk.params import StressParams
+    from flashguard.system.trading import TradingSystem
+
+    loop = EventLoop()
+    gateway = InProcessGateway(Venue(VenueConfig("A"), [SYMBOL], loop), 1)
+    m = matrix().model_copy(update={"stress": StressParams(vol_bps=7.5, calm_s=4)})
+    system = TradingSystem(loop, [gateway], m, {})
+    assert system.engine.regime.params.vol_bps == 7.5
+    assert system.engine.regime.params.calm_ns == 4 * SEC

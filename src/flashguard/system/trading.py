@@ -42,7 +42,7 @@ from flashguard.system.risk import RiskGate, RiskMatrix, StrategyMode
 from flashguard.system.router import RouterConfig, SmartOrderRouter
 from flashguard.system.strategy.base import Strategy
 from flashguard.system.strategy.engine import StrategyEngine
-from flashguard.system.strategy.regime import RegimeParams
+from flashguard.system.strategy.regime import RegimeParams, regime_params
 
 NS_PER_SECOND = 1_000_000_000
 MICROS = 1_000_000
@@ -90,6 +90,8 @@ class TradingSystem:
             self.gateways, self.gate, loop, emit=emit, config=router,
             band_fallback=self._gate_band,
         )
+        if regime is None:
+            regime = regime_params(matrix.stress)  # layer 2's watch, from the matrix
         self.engine = StrategyEngine(self.gate, self.router, loop, emit=emit, regime=regime)
         self.portfolio = Portfolio()
         self._tick_value = {s: float(i.tick_value()) for s, i in self.instruments.items()}

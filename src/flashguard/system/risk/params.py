@@ -141,6 +141,24 @@ class KillSwitchParams(_Strict):
     cooldown_after_reopen_s: int = Field(ge=0)  # 0: no cool-down
 
 
+class StressParams(_Strict):
+    """Layer 2's first level: the market stress (and early drawdown) that moves strategies to
+    capital preservation before a hard limit cuts or halts them (the strategy engine's
+    regime; `flashguard.system.strategy.regime.RegimeParams` has the full meaning)."""
+
+    vol_sample_ms: int = Field(default=1_000, gt=0)  # the mid is sampled this often
+    vol_window: int = Field(default=30, ge=2)  # samples of realized volatility
+    vol_bps: float = Field(default=25.0, gt=0)  # realized volatility above this is stress
+    vpin_cdf: float = Field(default=0.9, gt=0, le=1)  # the causal VPIN CDF above this
+    vpin_calibrate_s: int = Field(default=600, ge=0)  # volume that sizes the buckets; 0: off
+    vpin_bucket_minutes: float = Field(default=0.25, gt=0)  # of that volume per bucket
+    vpin_window: int = Field(default=50, ge=2)  # buckets
+    vpin_sigma_min_changes: int = Field(default=10, ge=2)  # earlier bars before classifying
+    vpin_min_values: int = Field(default=20, ge=2)  # VPIN values before the CDF counts
+    drawdown_fraction: float = Field(default=0.5, gt=0)  # of drawdown_reduce: preservation
+    calm_s: int = Field(default=30, ge=0)  # without any reason before back to normal
+
+
 class RiskMatrix(_Strict):
     kill_switch: KillSwitchParams
     portfolio: PortfolioParams
@@ -150,6 +168,7 @@ class RiskMatrix(_Strict):
     venues: dict[str, VenueParams] = {}
     instrument_defaults: InstrumentParams
     instruments: dict[str, InstrumentParams] = {}
+    stress: StressParams = StressParams()
 
     def strategy(self, name: str) -> StrategyParams:
         return self.strategies.get(name, self.strategy_defaults)

@@ -25,6 +25,7 @@ from flashguard.analytics.volatility import RealizedVol
 from flashguard.analytics.vpin import Vpin
 from flashguard.system.risk import RiskGate, StrategyMode
 from flashguard.system.risk.ledger import StrategyBook
+from flashguard.system.risk.params import StressParams
 from flashguard.system.strategy.base import NORMAL, PRESERVATION
 
 NS_PER_SECOND = 1_000_000_000
@@ -86,6 +87,20 @@ class RegimeParams:
             raise ValueError(
                 f"regime vpin_bucket_volume={self.vpin_bucket_volume!r} must be None or >= 1"
             )
+
+
+def regime_params(stress: StressParams) -> RegimeParams:
+    """The regime as the risk matrix's [stress] table sets it."""
+    ms = 1_000_000
+    return RegimeParams(
+        vol_sample_ns=stress.vol_sample_ms * ms, vol_window=stress.vol_window,
+        vol_bps=stress.vol_bps, vpin_cdf=stress.vpin_cdf,
+        vpin_calibrate_ns=stress.vpin_calibrate_s * NS_PER_SECOND,
+        vpin_bucket_minutes=stress.vpin_bucket_minutes, vpin_window=stress.vpin_window,
+        vpin_sigma_min_changes=stress.vpin_sigma_min_changes,
+        vpin_min_values=stress.vpin_min_values, drawdown_fraction=stress.drawdown_fraction,
+        calm_ns=stress.calm_s * NS_PER_SECOND,
+    )
 
 
 class InstrumentStress:
