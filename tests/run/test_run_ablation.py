@@ -4,27 +4,43 @@ and the table of what each layer saved."""
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from run_rig import kill_config, meta, rows, short_flash
+from run_rig import cli, kill_config, meta, rows, short_flash
 from typer.testing import CliRunner
 
 from flashguard.cli import app
 
 pytestmark = pytest.mark.slow
 
+FOLDERS = ["L1", "L2", "L3", "L4", "all"]
 
-def test_ablation_runs_each_variant_and_tabulates_them(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    scenario = short_flash(tmp_path, 75)  # the kill comes just after the fat finger at 60 s: keep what follows short
-    result = CliRunner().invoke(app, ["run", scenario, "--config", str(kill_config(tmp_path)),
-                                      "--ablation", "--out", str(out)])
+
+@pytest.fixture(scope="module")
+def ablation(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], Path, Any]:
+    """The run arguments (but --out), and an uninterrupted --ablation run of them."""
+    tmp = tmp_path_factory.mktemp("ablation")
+    scenario = short_flash(tmp, 75)  # the kill comes just after the fat finger at 60 s: keep what follows short
+    args = ["run", scenario, "--config", str(kill_config(tmp)), "--ablation"]
+    out = tmp / "run"
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    return args, out, result
+
+
+def test_ablation_runs_each_variant_and_tabulates_them(
+    ablation: tuple[list[str], Path, Any],
+) -> None:
+    _, out, result = ablation
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     disabled = [row["disabled"] for row in summary["ablation"]]
     assert disabled == ["L1", "L2", "L3", "L4", "L1,L2,L3,L4"]
-    for row, folder in zip(summary["ablation"], ["L1", "L2", "L3", "L4", "all"], strict=True):
+    for row, folder in zip(summary["ablation"], FOLDERS, strict=True):
         sub = out / "ablation" / folder
         assert meta(sub / "journal.sqlite")["disabled"] == row["disabled"]
         own = json.loads((sub / "summary.json").read_text())
@@ -39,3 +55,47 @@ def test_ablation_runs_each_variant_and_tabulates_them(tmp_path: Path) -> None:
     # the main run is the one with every layer on
     assert meta(out / "journal.sqlite")["disabled"] == ""
     assert summary["system"]["kill_switch"]["engaged_at_ns"] is not None
+
+
+def _events(journal: Path) -> int:
+    try:
+        db = sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0  # not created yet
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    s = json.loads(path.read_text())
+    s.pop("wall_seconds")
+    s["market"].pop("wall_seconds")
+    return s
+
+
+def test_an_ablation_killed_mid_variant_resumes_to_the_uninterrupted_one(
+    ablation: tuple[list[str], Path, Any], tmp_path: Path,
+) -> None:
+    args, reference, _ = ablation
+    out = tmp_path / "run"
+    proc = cli(*args, "--out", str(out))
+    half_done = out / "ablation" / "L2" / "journal.sqlite"
+    deadline = time.monotonic() + 120
+    while _events(half_done) == 0:  # the main run and L1 are done, L2 has begun
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            pytest.fail(f"the ablation ended before the moment: {err.decode()}")
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / "ablation" / "L2" / "summary.json").exists(), "killed too late"
+    result = CliRunner().invoke(app, ["run", "--resume", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _summary(out / "summary.json") == _summary(reference / "summary.json")
+    for folder in FOLDERS:
+        sub, ref = out / "ablation" / folder, reference / "ablation" / folder
+        assert rows(sub / "journal.sqlite") == rows(ref / "journal.sqlite"), folder
+        assert _summary(sub / "summary.json") == _summary(ref / "summary.json"), folder
