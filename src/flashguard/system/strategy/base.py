@@ -181,6 +181,18 @@ class Strategy:
     def cancel(self, parent_id: str) -> bool:
         return self._context().cancel_parent(self, parent_id)
 
+    def close_position(
+        self, instrument: str, limit: int | None = None, urgency: str = AGGRESSIVE,
+        tag: str = "flatten",
+    ) -> str | None:
+        """Send the parent that takes the position in instrument back to flat: its id, or
+        None when already flat or refused."""
+        pos = self.position(instrument)
+        if not pos:
+            return None
+        return self.submit(Intent(instrument, -1 if pos > 0 else 1, abs(pos), limit, urgency,
+                                  tag=tag))
+
     def set_timer(self, delay_ns: int) -> None:
         self._context().set_timer(self, delay_ns)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from flashguard.core.events import Event, Quote, VenueStatus
 from flashguard.system.strategy.base import (
-    AGGRESSIVE,
     PASSIVE,
     Fill,
     Intent,
@@ -144,9 +143,5 @@ class MarketMaker(Strategy):
         self._flatten()
 
     def _flatten(self) -> None:
-        pos = self.position(self.instrument)
-        if pos and self.exit is None:
-            self.exit = self.submit(
-                Intent(self.instrument, -1 if pos > 0 else 1, abs(pos), urgency=AGGRESSIVE,
-                       tag="flatten")
-            )
+        if self.exit is None:
+            self.exit = self.close_position(self.instrument)

@@ -16,7 +16,6 @@ import math
 from collections import deque
 
 from flashguard.system.strategy.base import (
-    AGGRESSIVE,
     PASSIVE,
     Intent,
     ParentStatus,
@@ -78,21 +77,15 @@ class MeanReversion(Strategy):
         self._sum_sq += mid * mid
         if self.working_id is not None:
             return
-        pos = self.position(self.instrument)
         if self.preservation:
-            if pos:
-                self.working_id = self.submit(
-                    Intent(self.instrument, -1 if pos > 0 else 1, abs(pos), urgency=AGGRESSIVE,
-                           tag="exit")
-                )
+            self.working_id = self.close_position(self.instrument, tag="exit")
             return
         z = self.zscore()
         if z is None:
             return
+        pos = self.position(self.instrument)
         if pos and abs(z) <= self.exit_z:
-            self.working_id = self.submit(
-                Intent(self.instrument, -1 if pos > 0 else 1, abs(pos), mid, PASSIVE, tag="exit")
-            )
+            self.working_id = self.close_position(self.instrument, mid, PASSIVE, tag="exit")
         elif z >= self.entry_z and pos - self.qty >= -self.max_position:
             self.working_id = self.submit(Intent(self.instrument, -1, self.qty, ask, PASSIVE))
         elif z <= -self.entry_z and pos + self.qty <= self.max_position:

@@ -74,12 +74,8 @@ class Momentum(Strategy):
             self._flatten()
 
     def _flatten(self) -> None:
-        pos = self.position(self.instrument)
-        if pos and self.exit is None:
-            self.exit = self.submit(
-                Intent(self.instrument, -1 if pos > 0 else 1, abs(pos), urgency=AGGRESSIVE,
-                       tag="flatten")
-            )
+        if self.exit is None:
+            self.exit = self.close_position(self.instrument)
 
     def on_parent_done(self, status: ParentStatus) -> None:
         if status.parent_id == self.entry:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flashguard.system.strategy.base import PASSIVE, Fill, Intent, Strategy
+from flashguard.system.strategy.base import PASSIVE, Intent
+from flashguard.system.strategy.builtins.algo_order import AlgoOrder
 
 PERMILLE = 1000
 
@@ -70,7 +71,7 @@ class PovSchedule:
         return None
 
 
-class PovOrder(Strategy):
+class PovOrder(AlgoOrder):
     """Buy (side=1) or sell (side=-1) qty lots at `rate` of the market's volume."""
 
     def __init__(
@@ -78,16 +79,5 @@ class PovOrder(Strategy):
         min_slice: int = 1, urgency: str = PASSIVE, limit: int | None = None,
         name: str | None = None, agency: bool = False,
     ) -> None:
-        super().__init__(name or "pov")
-        self.agency = agency
-        self.instruments = (instrument,)
-        self.intent = Intent(instrument, side, qty, limit, urgency, Pov(rate, min_slice),
-                             tag="pov")
-        self.parent_id: str | None = None
-        self.filled = 0
-
-    def on_start(self) -> None:
-        self.parent_id = self.submit(self.intent)
-
-    def on_fill(self, fill: Fill) -> None:
-        self.filled += fill.qty
+        super().__init__(name or "pov", Intent(instrument, side, qty, limit, urgency,
+                                               Pov(rate, min_slice), tag="pov"), agency)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flashguard.system.strategy.base import PASSIVE, Fill, Intent, Strategy
+from flashguard.system.strategy.base import PASSIVE, Intent
+from flashguard.system.strategy.builtins.algo_order import AlgoOrder
 
 SECOND = 1_000_000_000
 
@@ -59,7 +60,7 @@ class TwapSchedule:
         return None
 
 
-class TwapOrder(Strategy):
+class TwapOrder(AlgoOrder):
     """Buy (side=1) or sell (side=-1) qty lots over duration_s seconds in `slices` slices."""
 
     def __init__(
@@ -67,16 +68,6 @@ class TwapOrder(Strategy):
         slices: int = 20, urgency: str = PASSIVE, limit: int | None = None,
         name: str | None = None, agency: bool = False,
     ) -> None:
-        super().__init__(name or "twap")
-        self.agency = agency
-        self.instruments = (instrument,)
-        self.intent = Intent(instrument, side, qty, limit, urgency,
-                             Twap(duration_s * SECOND, slices), tag="twap")
-        self.parent_id: str | None = None
-        self.filled = 0
-
-    def on_start(self) -> None:
-        self.parent_id = self.submit(self.intent)
-
-    def on_fill(self, fill: Fill) -> None:
-        self.filled += fill.qty
+        super().__init__(name or "twap", Intent(instrument, side, qty, limit, urgency,
+                                                Twap(duration_s * SECOND, slices), tag="twap"),
+                         agency)
