@@ -4,13 +4,19 @@ trips on the first dollar of drawdown, and readers for a journal's rows.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.console import Console
 
 from flashguard.run.inputs import RunInputs, make_inputs
@@ -79,3 +85,38 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
+
+
+def count(journal: Path, sql: str) -> int:
+    """A COUNT(*) query on a journal another process may be writing; 0 before it exists."""
+    try:
+        db = sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return int(db.execute(sql).fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0  # not created yet, or mid-creation
+
+
+def kill_when(proc: subprocess.Popen[bytes], moment: Callable[[], bool],
+              timeout_s: float = 120) -> None:
+    """SIGKILL proc as soon as moment() holds; fail if it ends first."""
+    deadline = time.monotonic() + timeout_s
+    while not moment():
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            pytest.fail(f"the run ended before the moment: {err.decode()}")
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def summary(path: Path) -> dict[str, Any]:
+    """A summary.json (a file, or the run directory holding it) without its wall times."""
+    s: dict[str, Any] = json.loads((path / "summary.json" if path.is_dir() else path).read_text())
+    s.pop("wall_seconds")
+    s["market"].pop("wall_seconds")
+    return s

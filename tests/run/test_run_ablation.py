@@ -4,14 +4,11 @@ and the table of what each layer saved."""
 from __future__ import annotations
 
 import json
-import signal
-import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from run_rig import cli, kill_config, meta, rows, short_flash
+from run_rig import cli, count, kill_config, kill_when, meta, rows, short_flash, summary
 from typer.testing import CliRunner
 
 from flashguard.cli import app
@@ -57,45 +54,20 @@ def test_ablation_runs_each_variant_and_tabulates_them(
     assert summary["system"]["kill_switch"]["engaged_at_ns"] is not None
 
 
-def _events(journal: Path) -> int:
-    try:
-        db = sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0  # not created yet
-
-
-def _summary(path: Path) -> dict[str, Any]:
-    s = json.loads(path.read_text())
-    s.pop("wall_seconds")
-    s["market"].pop("wall_seconds")
-    return s
-
-
 def test_an_ablation_killed_mid_variant_resumes_to_the_uninterrupted_one(
     ablation: tuple[list[str], Path, Any], tmp_path: Path,
 ) -> None:
     args, reference, _ = ablation
     out = tmp_path / "run"
-    proc = cli(*args, "--out", str(out))
     half_done = out / "ablation" / "L2" / "journal.sqlite"
-    deadline = time.monotonic() + 120
-    while _events(half_done) == 0:  # the main run and L1 are done, L2 has begun
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            pytest.fail(f"the ablation ended before the moment: {err.decode()}")
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # the main run and L1 are done, L2 has begun
+    kill_when(cli(*args, "--out", str(out)),
+              lambda: count(half_done, "SELECT COUNT(*) FROM events") > 0)
     assert not (out / "ablation" / "L2" / "summary.json").exists(), "killed too late"
     result = CliRunner().invoke(app, ["run", "--resume", str(out)])
     assert result.exit_code == 0, result.output
-    assert _summary(out / "summary.json") == _summary(reference / "summary.json")
+    assert summary(out / "summary.json") == summary(reference / "summary.json")
     for folder in FOLDERS:
         sub, ref = out / "ablation" / folder, reference / "ablation" / folder
         assert rows(sub / "journal.sqlite") == rows(ref / "journal.sqlite"), folder
-        assert _summary(sub / "summary.json") == _summary(ref / "summary.json"), folder
+        assert summary(sub / "summary.json") == summary(ref / "summary.json"), folder

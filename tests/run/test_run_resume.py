@@ -3,17 +3,24 @@ interrupted: the same journal rows and the same summary.json (but for the wall t
 
 from __future__ import annotations
 
-import json
 import shutil
-import signal
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from run_rig import cli, kill_config, meta, quiet, rows, run_in_process, short_flash
+from run_rig import (
+    cli,
+    count,
+    kill_config,
+    kill_when,
+    meta,
+    quiet,
+    rows,
+    run_in_process,
+    short_flash,
+    summary,
+)
 
 from flashguard.run.inputs import make_inputs
 from flashguard.run.recorder import ResumeDivergence
@@ -47,51 +54,24 @@ def reference(tmp_path_factory: pytest.TempPathFactory, setup: tuple[str, Path])
     return out
 
 
-def _count(journal: Path, sql: str) -> int:
-    try:
-        db = sqlite3.connect(f"{journal.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            return int(db.execute(sql).fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0  # not created yet, or mid-creation
-
-
 Moment = Callable[[Path], bool]
 MOMENTS: dict[str, Moment] = {
     # the inputs are stored, no event is committed yet
-    "early": lambda d: _count(d / JOURNAL, "SELECT COUNT(*) FROM meta WHERE key = 'run'") > 0,
+    "early": lambda d: count(d / JOURNAL, "SELECT COUNT(*) FROM meta WHERE key = 'run'") > 0,
     # the first group commit is in, most of the run is not
-    "mid-run": lambda d: _count(d / JOURNAL, "SELECT COUNT(*) FROM events") >= 4096,
+    "mid-run": lambda d: count(d / JOURNAL, "SELECT COUNT(*) FROM events") >= 4096,
     # the kill switch's engagement is committed (and its state file written)
-    "after the kill switch": lambda d: _count(
+    "after the kill switch": lambda d: count(
         d / JOURNAL, "SELECT COUNT(*) FROM events WHERE type = 'kill_switch'") > 0,
 }
 
 
 def _kill_at(out: Path, setup: tuple[str, Path], moment: Moment) -> int:
     """Start a real run, SIGKILL it at the moment; returns the events it had committed."""
-    proc = cli("run", setup[0], "--config", str(setup[1]), "--out", str(out))
-    deadline = time.monotonic() + 60
-    while not moment(out):
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            pytest.fail(f"the run ended before the moment: {err.decode()}")
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    kill_when(cli("run", setup[0], "--config", str(setup[1]), "--out", str(out)),
+              lambda: moment(out), timeout_s=60)
     assert not (out / SUMMARY).exists(), "killed too late: the run had finished"
-    return _count(out / JOURNAL, "SELECT COUNT(*) FROM events")
-
-
-def _summary(directory: Path) -> dict[str, Any]:
-    s = json.loads((directory / SUMMARY).read_text())
-    s.pop("wall_seconds")
-    s["market"].pop("wall_seconds")
-    return s
+    return count(out / JOURNAL, "SELECT COUNT(*) FROM events")
 
 
 @pytest.mark.parametrize("moment", list(MOMENTS))
@@ -107,7 +87,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_run(
         assert load_state(out / KILL_STATE).engaged  # the state file the rerun must set aside
     resume(out, quiet(), reports=False)
     assert rows(out / JOURNAL) == expected
-    assert _summary(out) == _summary(reference)
+    assert summary(out) == summary(reference)
     assert meta(out / JOURNAL) == meta(reference / JOURNAL)
 
 
@@ -120,7 +100,7 @@ def test_resume_through_the_command_line(
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()
     assert rows(out / JOURNAL) == rows(reference / JOURNAL)
-    assert _summary(out) == _summary(reference)
+    assert summary(out) == summary(reference)
     for name in ("timeline.md", "report.html", "report.png"):
         assert (out / name).stat().st_size > 0
 
