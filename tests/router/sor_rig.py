@@ -5,7 +5,9 @@ in-process gateways, makers that rest liquidity, and the system's emitted events
 from __future__ import annotations
 
 import copy
+import sys
 import tomllib
+from pathlib import Path
 from typing import Any
 
 from flashguard.core.events import (
@@ -26,6 +28,9 @@ from flashguard.system.strategy import Intent, Strategy
 from flashguard.system.strategy.regime import RegimeParams
 from flashguard.system.trading import TradingSystem
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "risk"))
+from risk_rig import ROOMY as RISK_ROOMY
+
 US = 1_000
 MS = 1_000_000
 SEC = 1_000_000_000
@@ -37,21 +42,9 @@ INSTRUMENTS = {SYMBOL: Instrument(SYMBOL, tick_size="0.01")}
 with open(default_matrix_path(), "rb") as _f:
     _DEFAULT: dict[str, Any] = tomllib.load(_f)
 
-ROOMY = {
-    "max_order_qty": 1_000,
-    "max_order_notional": 10**9,
-    "max_open_orders": 10_000,
-    "max_position": 100_000,
-    "capital": 10**9,
-    "drawdown_reduce": 10**8,
-    "drawdown_halt": 2 * 10**8,
-    "max_messages": 10**6,
-    "max_executions": 10**6,
-    "collar_bps": 500,
-    "fat_finger_bps": 2_000,
-    "vol_level1_bps": 10_000.0,
-    "vol_level2_bps": 20_000.0,
-}
+# the risk tests' roomy limits, but with the duplicate-order rule on as shipped: the router
+# must route around it
+ROOMY = {k: v for k, v in RISK_ROOMY.items() if k != "duplicate_window_ms"}
 
 
 def matrix(portfolio: dict[str, Any] | None = None, venue: dict[str, Any] | None = None,
