@@ -30,6 +30,7 @@ from flashguard.system.strategy.loader import StrategyLoadError
 CLIENT_ORDER_LOTS = 400  # within the default matrix's max_position of 500
 CLIENT_ORDER_SHARE = 0.75  # of the session: the TWAP finishes before the run ends
 TWAP_SLICES = 40
+MM_SKEW_TICKS = 2
 
 
 def _twap(sc: Scenario) -> Strategy:
@@ -44,7 +45,9 @@ def _pov(sc: Scenario) -> Strategy:
 
 BUILTIN: dict[str, Callable[[Scenario], Strategy]] = {
     "momentum": lambda sc: Momentum(sc.instrument.symbol),
-    "market_making": lambda sc: MarketMaker(sc.instrument.symbol),
+    # leaning 2 ticks against its inventory: quoting flat, it sat at its inventory limit for
+    # most of may6's calm hour, a one-way bet that was the desk's deepest drawdown
+    "market_making": lambda sc: MarketMaker(sc.instrument.symbol, skew_ticks=MM_SKEW_TICKS),
     "twap": _twap,
     "pov": _pov,
     "mean_reversion": lambda sc: MeanReversion(sc.instrument.symbol),
