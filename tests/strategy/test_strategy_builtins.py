@@ -76,6 +76,21 @@ def test_market_maker_quotes_both_sides_widens_then_pulls() -> None:
     assert live == []
 
 
+def test_market_maker_quotes_as_far_from_an_odd_spread_mid_on_both_sides() -> None:
+    # a one-tick market, 10_000 / 10_001: the mid is 10_000.5. Rounded down to 10_000, the
+    # offer would sit at the touch and the bid a tick behind it: more sells than buys, a book
+    # that drifts short (the default desk's maker sat near -50 of 50 most of may6's calm hour)
+    for half, bid, ask in ((1, 9_999, 10_002), (2, 9_998, 10_003)):
+        mm = MarketMaker(SYMBOL, half_spread=half, qty=5)
+        m = Market(venues(), strategies=[mm])
+        for v in ("A", "B"):
+            m.rest(v, Side.BUY, 100, 10_000)
+            m.rest(v, Side.SELL, 100, 10_001)
+        m.settle(300 * MS)
+        quotes = {(s.side, s.price) for s in sent_by(m, "market_maker")}
+        assert quotes == {(1, bid), (-1, ask)}, (half, quotes)
+
+
 def test_market_maker_steps_back_the_side_that_adds_to_its_inventory() -> None:
     mm = MarketMaker(SYMBOL, half_spread=2, qty=10, max_inventory=20, skew_ticks=4)
     m = Market(venues(), strategies=[mm])
@@ -90,8 +105,10 @@ def test_market_maker_steps_back_the_side_that_adds_to_its_inventory() -> None:
         quotes.setdefault(s.t_ns, {})[s.side] = s.price
     widths = [(t, q[-1] - q[1]) for t, q in quotes.items() if len(q) == 2]
     assert {w for t, w in widths if t < t_hit} == {4}  # flat: 2 ticks either side
-    # long half its limit: the bid 4 x 10/20 = 2 ticks further back, the offer where it was
-    assert {w for t, w in widths if t > t_hit} == {6}
+    # long half its limit: the bid 4 x 10/20 = 2 ticks further back, the offer where it was.
+    # The mid it now sees is 9_998.5 (the provider's bid 9_995, its own offer 10_002), so its
+    # flat quotes would be 9_996 / 10_001 (2 ticks from the mid, rounded outward): 5 + 2 = 7
+    assert {w for t, w in widths if t > t_hit} == {7}
 
 
 def test_market_maker_pulls_at_once_when_a_venue_halts_under_stress() -> None:

@@ -30,7 +30,11 @@ from flashguard.system.strategy.loader import StrategyLoadError
 CLIENT_ORDER_LOTS = 400  # within the default matrix's max_position of 500
 CLIENT_ORDER_SHARE = 0.75  # of the session: the TWAP finishes before the run ends
 TWAP_SLICES = 40
-MM_SKEW_TICKS = 2
+# The desk's market maker: its own inventory cap is a last resort (within layer 1's
+# max_position of 500); leaning 1 tick per 50 lots against its inventory keeps it near flat
+# in a normal market, and layer 2 is what takes it out of a one-way market
+MM_MAX_INVENTORY = 300
+MM_SKEW_TICKS = 6
 
 
 def _twap(sc: Scenario) -> Strategy:
@@ -45,9 +49,8 @@ def _pov(sc: Scenario) -> Strategy:
 
 BUILTIN: dict[str, Callable[[Scenario], Strategy]] = {
     "momentum": lambda sc: Momentum(sc.instrument.symbol),
-    # leaning 2 ticks against its inventory: quoting flat, it sat at its inventory limit for
-    # most of may6's calm hour, a one-way bet that was the desk's deepest drawdown
-    "market_making": lambda sc: MarketMaker(sc.instrument.symbol, skew_ticks=MM_SKEW_TICKS),
+    "market_making": lambda sc: MarketMaker(
+        sc.instrument.symbol, max_inventory=MM_MAX_INVENTORY, skew_ticks=MM_SKEW_TICKS),
     "twap": _twap,
     "pov": _pov,
     "mean_reversion": lambda sc: MeanReversion(sc.instrument.symbol),

@@ -17,6 +17,10 @@ size. Crash mode (the strategy's regime is capital preservation) works a parent 
    instrument is trading the parent is queued, released only once a venue has reopened
    and published a fresh quote (crash mode then probes again: the landscape is new).
 
+Our own orders are not liquidity for our own orders: a taking parent pulls our passive
+children resting opposite it within its limit and never aims at them, and a passive parent
+stays off any price one of our taking parents on the other side would reach until it is done.
+
 Every child passes `RiskGate.check` before it leaves (risk sits on the only road to a
 venue), is journaled as `OrderSubmitted` before the gateway sees it, and every decision is
 a `RouteDecision` event.
@@ -295,6 +299,8 @@ class SmartOrderRouter:
             return
         if p.ioc_out and (p.crash or not p.passive):
             return  # one round at a time: the next is planned on what this one learnt
+        if p.crash or not p.passive:
+            self._clear_own_way(p)
         fresh = self._fresh(p, now)
         plans = self._plan(p, free, now, fresh)
         if not plans:
@@ -428,6 +434,8 @@ class SmartOrderRouter:
             price = min(price, band[1]) if side > 0 else max(price, band[0])
         if not plan.inside(side, price, p.limit, band):
             return []
+        if self._would_meet_own_taker(p, price):
+            return []  # posted again (on a quote) once our own order on the other side is done
         venues = [(ln.venue, ln.near(side)[1], self._fees[ln.venue][0]) for ln in usable]
         return plan.post(side, free, price, venues, self._child_cap(p, self.config.max_child), fresh)
 
@@ -438,14 +446,54 @@ class SmartOrderRouter:
         lines = self.book.lines(p.instrument)
         usable = self.book.usable
         side = p.side
+        own = self._own_resting(p)
         for v in self.book.lit:
             line = lines[v]
             if not usable(line, now):
                 continue
             price, avail = line.available(side)
+            if price and own:
+                # our own resting orders at (or through) that price are not liquidity: the
+                # venue's self-trade prevention would cancel them, and their parents would
+                # post them again
+                avail -= sum(q for (ov, op), q in own.items()
+                             if ov == v and (op <= price if side > 0 else op >= price))
             if price and avail > 0:
                 out.append(plan.Offer(v, price, avail, self._fees[v][1]))
         return out
+
+    def _clear_own_way(self, p: Parent) -> None:
+        """Cancel our own passive children resting opposite a taking parent within its limit:
+        an order of ours is not liquidity for another (self-match prevention at the router,
+        before the venue's self-trade prevention cancels it and its parent posts it again)."""
+        for q in self._by_instrument.get(p.instrument, {}).values():
+            if q.side == p.side or not q.children:
+                continue
+            for c in list(q.children.values()):
+                if not c.ioc and not c.cancel_sent and plan.inside(p.side, c.price, p.limit, None):
+                    self._decide(q, "cancel", c.venue, c.leaves, c.price,
+                                 f"{c.cid}: clears the way for our own {p.id}")
+                    self._cancel_child(c)
+
+    def _would_meet_own_taker(self, p: Parent, price: int) -> bool:
+        """True while a taking parent of ours on the other side would reach `price`."""
+        for q in self._by_instrument.get(p.instrument, {}).values():
+            if (q.side != p.side and (q.crash or not q.passive) and not q.final
+                    and q.remaining > 0 and plan.inside(q.side, price, q.limit, None)):
+                return True
+        return False
+
+    def _own_resting(self, p: Parent) -> dict[tuple[str, int], int]:
+        """Lots of our own passive children resting opposite p, by (venue, price)."""
+        own: dict[tuple[str, int], int] = {}
+        for q in self._by_instrument.get(p.instrument, {}).values():
+            if q.side == p.side:
+                continue
+            for c in q.children.values():
+                if not c.ioc and c.leaves > 0:
+                    key = (c.venue, c.price)
+                    own[key] = own.get(key, 0) + c.leaves
+        return own
 
     def _dark_offers(self, p: Parent, now: int) -> list[plan.Offer]:
         if not self.book.dark:
@@ -550,6 +598,11 @@ class SmartOrderRouter:
             by_instrument.pop(p.id, None)
         if self.listener is not None:
             self.listener.on_parent_final(p)
+        if (p.crash or not p.passive) and by_instrument:
+            # our passive orders it kept off the book may go back up now
+            for q in list(by_instrument.values()):
+                if q.side != p.side and q.passive and q.state == WAITING:
+                    self._step(q)
 
     def _decide(
         self, p: Parent, decision: str, venue: str = "", qty: int = 0, price: int = 0,

@@ -57,7 +57,7 @@ class MarketMaker(Strategy):
         self.refresh_ns = refresh_ns
         self.bid_id: str | None = None
         self.ask_id: str | None = None
-        self.quoted_mid = 0
+        self.quoted_mid = 0  # twice the mid quoted around (0: none yet)
         self.pulled = False
         self.preservation_since = 0
         self.exit: str | None = None
@@ -109,26 +109,31 @@ class MarketMaker(Strategy):
         bid, ask = self.quote(self.instrument)
         if not (bid and ask) or ask <= bid:
             return
-        mid = (bid + ask) // 2
+        mid2 = bid + ask  # twice the mid: exact, where (bid + ask) // 2 would round down
         if (
             self.quoted_mid
-            and abs(mid - self.quoted_mid) < self.requote_ticks
+            and abs(mid2 - self.quoted_mid) < 2 * self.requote_ticks
             and (self.bid_id or self.ask_id)
         ):
             return
         self._cancel_quotes()
-        self.quoted_mid = mid
+        self.quoted_mid = mid2
         wide = self.preservation
         half = self.half_spread * (self.widen if wide else 1)
         size = max(1, self.qty // 2) if wide else self.qty
         pos = self.position(self.instrument)
         lean = self.skew_ticks * abs(pos) // self.max_inventory
+        # as far below the mid as above it: with an odd spread the mid sits between two
+        # ticks, and rounding it down would put the offer a tick nearer than the bid, so
+        # the offer would trade more often and the book drift short
+        bid_px = (mid2 - 2 * half) // 2
+        ask_px = -((-(mid2 + 2 * half)) // 2)
         if pos + size <= self.max_inventory:
             back = lean if pos > 0 else 0
-            self.bid_id = self.submit(Intent(self.instrument, 1, size, mid - half - back, PASSIVE))
+            self.bid_id = self.submit(Intent(self.instrument, 1, size, bid_px - back, PASSIVE))
         if pos - size >= -self.max_inventory:
             back = lean if pos < 0 else 0
-            self.ask_id = self.submit(Intent(self.instrument, -1, size, mid + half + back, PASSIVE))
+            self.ask_id = self.submit(Intent(self.instrument, -1, size, ask_px + back, PASSIVE))
 
     def _cancel_quotes(self) -> None:
         for pid in (self.bid_id, self.ask_id):
