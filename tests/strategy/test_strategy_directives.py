@@ -135,3 +135,31 @@ def test_a_reduce_gross_directive_is_worked_toward_its_target() -> None:
     assert sum(s.qty for s in sells) == 3
     assert m.hands.submit(Intent(SYMBOL, 1, 1, urgency="aggressive")) is None
     assert risk_refusals(m)[-1].layer == "L3"  # the portfolio is reduce-only
+
+
+def test_a_halted_market_maker_holding_inventory_stands_still() -> None:
+    # may6 seed 13 before the fix: layer 2 halted the market maker while it was long; in
+    # preservation it tried to flatten on every timer tick, and each attempt was refused
+    # (17,362 refusals in 70 minutes). A halted strategy holds what it has and sends nothing.
+    from flashguard.system.strategy.builtins import MarketMaker
+
+    mm = MarketMaker(SYMBOL, half_spread=1, qty=5, max_inventory=20)
+    m = Market([VenueConfig("A")], risk=matrix(drawdown_reduce=1, drawdown_halt=5),
+               strategies=[mm])
+    m.rest("A", Side.BUY, 50, 9_990)
+    m.rest("A", Side.SELL, 50, 10_010)
+    m.settle(300 * MS)
+    m.rest("A", Side.SELL, 200, 9_900, owner=3)  # a seller walks through our bids ...
+    m.settle(300 * MS)
+    m.rest("A", Side.BUY, 10, 9_800, owner=4)  # ... and the market re-bids lower: we lose
+    m.settle(2_000 * MS)
+    assert m.system.gate.strategy_mode("market_maker") == StrategyMode.HALTED
+    held = m.system.gate.position("market_maker", SYMBOL)
+    assert held > 0
+    n_rejected = len(risk_refusals(m))
+    n_sent = len(m.submitted())
+    m.settle(5_000 * MS)  # twenty timer ticks of a market maker that wants to flatten
+    assert len(risk_refusals(m)) == n_rejected
+    assert len(m.submitted()) == n_sent
+    assert m.system.gate.position("market_maker", SYMBOL) == held  # held until a restart
+    assert mm.halted

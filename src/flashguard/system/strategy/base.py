@@ -130,6 +130,8 @@ class StrategyContext(Protocol):
 
     def mode(self, strategy: Strategy) -> str: ...
 
+    def halted(self, strategy: Strategy) -> bool: ...
+
     def working(self, strategy: Strategy, parent_id: str) -> bool: ...
 
 
@@ -188,7 +190,7 @@ class Strategy:
         """Send the parent that takes the position in instrument back to flat: its id, or
         None when already flat or refused."""
         pos = self.position(instrument)
-        if not pos:
+        if not pos or self.halted:  # a halted strategy holds what it has until a restart
             return None
         return self.submit(Intent(instrument, -1 if pos > 0 else 1, abs(pos), limit, urgency,
                                   tag=tag))
@@ -205,6 +207,12 @@ class Strategy:
     @property
     def mode(self) -> str:
         return self._context().mode(self)
+
+    @property
+    def halted(self) -> bool:
+        """Layer 2 has halted this strategy: every order it sends is refused until an operator
+        restarts it, so it should send none (each refusal is journaled)."""
+        return self._context().halted(self)
 
     @property
     def preservation(self) -> bool:

@@ -31,7 +31,7 @@ from flashguard.core.events import (
     VenueStatus,
 )
 from flashguard.core.loop import EventLoop
-from flashguard.system.risk import Rejection, RiskGate
+from flashguard.system.risk import Rejection, RiskGate, StrategyMode
 from flashguard.system.risk import portfolio as l3
 from flashguard.system.risk import strategy as l2
 from flashguard.system.risk.killswitch import KILL, RESET
@@ -231,6 +231,9 @@ class StrategyEngine:
 
     def mode(self, strategy: Strategy) -> str:
         return self.regime.mode(strategy.name)
+
+    def halted(self, strategy: Strategy) -> bool:
+        return self.gate.strategy_mode(strategy.name) == StrategyMode.HALTED
 
     def working(self, strategy: Strategy, parent_id: str) -> bool:
         return parent_id in self._parents.get(strategy.name, {})

@@ -104,7 +104,7 @@ class MarketMaker(Strategy):
     # --- quoting -----------------------------------------------------------------------------
 
     def _requote(self) -> None:
-        if self.pulled:
+        if self.pulled or self.halted:
             return
         bid, ask = self.quote(self.instrument)
         if not (bid and ask) or ask <= bid:

@@ -75,7 +75,7 @@ class MeanReversion(Strategy):
         self.mids.append(mid)
         self._sum += mid
         self._sum_sq += mid * mid
-        if self.working_id is not None:
+        if self.working_id is not None or self.halted:
             return
         if self.preservation:
             self.working_id = self.close_position(self.instrument, tag="exit")

@@ -50,6 +50,8 @@ class Momentum(Strategy):
         if not (bid and ask):
             return
         self.mids.append((bid + ask) // 2)
+        if self.halted:
+            return  # layer 2 refuses everything until a restart: keep watching, send nothing
         if self.preservation:
             self._flatten()
             return
