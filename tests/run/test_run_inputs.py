@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 from run_rig import FLASH, inputs
 
 from flashguard.market.scenario import ScenarioError
 from flashguard.run.book import DEFAULT_BOOK, build_book
-from flashguard.run.inputs import RunInputError, RunInputs, make_inputs, parse_disabled
+from flashguard.run.inputs import (
+    SHIPPED_MATRIX,
+    RunInputError,
+    RunInputs,
+    make_inputs,
+    parse_disabled,
+)
 from flashguard.system.risk import MatrixError
+from flashguard.system.risk.params import default_matrix_path
 from flashguard.system.strategy.loader import StrategyLoadError
 
 
@@ -83,3 +91,11 @@ def test_strategy_specs_fail_clearly(tmp_path: Path) -> None:
                  "        super().__init__('needs')\n")
     with pytest.raises(StrategyLoadError, match="cannot construct Needs"):
         build_book((f"{f}:Needs",), sc)
+
+
+def test_the_shipped_matrix_is_recorded_by_name_not_by_where_it_is_installed() -> None:
+    # the journal's meta holds the inputs: with the install path in it, the same run from two
+    # checkouts gave two journals
+    inp = make_inputs("may6")
+    assert inp.risk_source == SHIPPED_MATRIX
+    assert str(default_matrix_path().parent) not in msgspec.json.encode(inp).decode()

@@ -27,8 +27,8 @@ class RunInputError(ValueError):
 
 
 class RunInputs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """scenario: the name or path as given; scenario_toml: its text. risk_source: the path of
-    the matrix (for messages); risk_toml: its text. strategies: specs ("FILE:Class",
+    """scenario: the name or path as given; scenario_toml: its text. risk_source: the --config
+    path as given, or the shipped matrix (for messages); risk_toml: its text. strategies: specs ("FILE:Class",
     "module:Class" or a built-in name); empty = the default book. disabled: risk layers
     switched off. snapshot_every_ns: the portfolio snapshot interval. ablation: after this
     run, run it again with each layer disabled in turn and with all disabled."""
@@ -83,6 +83,9 @@ def parse_disabled(text: str) -> tuple[str, ...]:
     return tuple(sorted(layers))
 
 
+SHIPPED_MATRIX = "the shipped risk matrix (flashguard/config/risk.toml)"
+
+
 def make_inputs(
     scenario: str,
     seed: int | None = None,
@@ -105,7 +108,10 @@ def make_inputs(
         raise RunInputError(f"snapshot_every_ns={snapshot_every_ns} must be > 0")
     return RunInputs(
         scenario=scenario, scenario_toml=scenario_toml, seed=sc.seed if seed is None else seed,
-        risk_source=str(risk_path), risk_toml=risk_toml, strategies=tuple(strategies),
+        # as given, like the scenario: the journal records it, so an install's location must
+        # not make two runs of the same inputs differ
+        risk_source=str(config) if config is not None else SHIPPED_MATRIX,
+        risk_toml=risk_toml, strategies=tuple(strategies),
         disabled=parse_disabled(disabled), snapshot_every_ns=snapshot_every_ns,
         ablation=ablation,
     )
