@@ -27,11 +27,12 @@ class RunInputError(ValueError):
 
 
 class RunInputs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """scenario: the name or path as given; scenario_toml: its text. risk_source: the --config
-    path as given, or the shipped matrix (for messages); risk_toml: its text. strategies: specs ("FILE:Class",
-    "module:Class" or a built-in name); empty = the default book. disabled: risk layers
-    switched off. snapshot_every_ns: the portfolio snapshot interval. ablation: after this
-    run, run it again with each layer disabled in turn and with all disabled."""
+    """scenario: the name or path as given; scenario_toml: its text. risk_source: the
+    --config path as given, or the shipped matrix (for messages); risk_toml: its text.
+    strategies: specs ("FILE:Class", "module:Class" or a built-in name); empty = the default
+    book. disabled: risk layers switched off. snapshot_every_ns: the portfolio snapshot
+    interval. ablation: after this run, run it again with each layer disabled in turn and
+    with all disabled."""
 
     scenario: str
     scenario_toml: str
