@@ -146,6 +146,15 @@ def test_an_order_from_a_halted_strategy_is_caught(clean: Path, tmp_path: Path) 
     assert _violations(_doctor(clean, tmp_path, halt)) == {"halted_strategy_sends_nothing"}
 
 
+def test_our_order_cancelled_by_self_trade_prevention_is_caught(clean: Path, tmp_path: Path) -> None:
+    def self_trade(j: list[Row]) -> list[Row]:
+        i = _first(j, "order_cancelled")
+        body = re.sub(rb'"reason":"[a-z_]*"', b'"reason":"self_trade"', j[i][3])
+        return [*j[:i], (0, j[i][1], j[i][2], body), *j[i + 1:]]
+
+    assert _violations(_doctor(clean, tmp_path, self_trade)) == {"no_self_trade"}
+
+
 def test_an_order_neither_submitted_nor_rejected_is_caught(clean: Path, tmp_path: Path) -> None:
     def drop(j: list[Row]) -> list[Row]:
         i = _first(j, "order_submitted")

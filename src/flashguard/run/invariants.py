@@ -13,6 +13,8 @@ LULD bands its feeds had delivered, the risk decisions it had journaled - in jou
   or filled, expired or rejected on its way) within `CANCEL_DEADLINE_NS`.
 - halted_strategy_sends_nothing: from a strategy's halt (layer 2 "halt_strategy") to its
   restart, no order of that strategy.
+- no_self_trade: no order of ours cancelled by a venue's self-trade prevention (two of our
+  orders met: the router must not aim at, or post into, our own).
 - every_order_accounted: every order the router decided to send was either submitted or
   rejected by a risk layer with its rule; every risk rejection names its layer and rule and
   goes with its RiskAction; every report is about a submitted order.
@@ -47,6 +49,7 @@ BLOCKED = frozenset({"halted", "paused"})
 CANCEL_DEADLINE_NS = NS_PER_SECOND  # a cancel's round trip is well under a millisecond
 SENDING = frozenset({"child", "probe"})  # the router's decisions to send an order
 HALT = "halt_strategy"
+SELF_TRADE = "self_trade"  # the matching engine's cancel reason
 RESTART = "restart_strategy"
 _KINDS = (*ORDER_TYPES, "order_accepted", "venue_status", "luld_band", "risk_action",
           "kill_switch", "route_decision")
@@ -118,6 +121,8 @@ class _Checker:
             cid: str = ev.client_order_id  # type: ignore[attr-defined]
             if cid not in self.orders.submitted:
                 self.flag("every_order_accounted", f"{kind.__name__} for {cid!r}, never submitted")
+            elif kind is OrderCancelled and ev.reason == SELF_TRADE:  # type: ignore[attr-defined]
+                self.flag("no_self_trade", f"{cid!r} cancelled by self-trade prevention")
         self.orders.on_event(ev)
         if self.kill_pending:
             self.kill_pending &= self.orders.open.keys()
