@@ -103,7 +103,6 @@ class Market:
         self._wide: dict[str, str] = dict.fromkeys(instruments, "open")
         self._local: dict[tuple[str, str], str] = {}
         self._stops: dict[tuple[str, str], list[tuple[str, StopLogic]]] = {}
-        self._collars: dict[tuple[str, str], PriceCollar] = {}
         # what guards each (venue, instrument): collar, LULD, stop logics (one lookup per order)
         self._guards: dict[tuple[str, str], _Guards] = {}
         self._clamped: tuple[int, int, int, str] | None = None  # order id, side, limit, kind
@@ -131,9 +130,8 @@ class Market:
                      (("stop_logic", p.stop_logic), ("velocity_logic", p.velocity_logic)) if params.enabled]
             if stops:
                 self._stops[key] = stops
-            if p.collar.enabled:
-                self._collars[key] = PriceCollar(p.collar)
-            self._guards[key] = (self._collars.get(key), self._luld.get(sym), self._stops.get(key))
+            collar = PriceCollar(p.collar) if p.collar.enabled else None
+            self._guards[key] = (collar, self._luld.get(sym), stops or None)
 
     @property
     def venues(self) -> list[Venue | DarkPool]:

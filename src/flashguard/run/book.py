@@ -3,8 +3,9 @@
 The default desk is what a trading firm has on when a crash hits: a momentum strategy, a
 market maker, and a client's sell order worked by TWAP over most of the session. The client's
 order is agency business: its fills are the client's position, so the desk's P&L, exposure
-and drawdown are its own strategies' (the risk layers still judge every child order). Its size stays inside
-the default matrix's per-strategy position limit, so the defaults run as shipped.
+and drawdown are its own strategies' (the risk layers still judge every child order). The
+order's size stays inside the default matrix's per-strategy position limit, so the defaults
+run as shipped.
 
 A spec is "path/to/file.py:Class" or "module:Class" (loaded by `load_strategy`), or the name
 of one of the default desk's strategies. A class whose constructor takes `instrument` is

@@ -153,7 +153,7 @@ class StressParams(_Strict):
     vpin_calibrate_s: int = Field(default=600, ge=0)  # volume that sizes the buckets; 0: off
     vpin_bucket_minutes: float = Field(default=0.25, gt=0)  # of that volume per bucket
     vpin_window: int = Field(default=50, ge=2)  # buckets
-    vpin_sigma_min_changes: int = Field(default=10, ge=2)  # earlier bars before classifying
+    vpin_sigma_min_changes: int = Field(default=10, ge=2)  # earlier bars before classifying (a run has no past days: ready within the first hour)
     vpin_min_values: int = Field(default=20, ge=2)  # VPIN values before the CDF counts
     drawdown_fraction: float = Field(default=0.5, gt=0)  # of drawdown_reduce: preservation
     calm_s: int = Field(default=30, ge=0)  # without any reason before back to normal

@@ -12,8 +12,9 @@ A strategy enters preservation at the first reason and returns to normal only af
 `calm_ns` without any. The market-stress reasons and the early drawdown trigger are layer 2's
 first level (its watch on each strategy's volatility and drawdown, below the thresholds that
 cut sizes or halt): an ablation that disables L2 leaves the strategies in normal mode unless
-another layer directs otherwise. An operator may pin a strategy's mode (`pin`) whatever the signals. `StressMonitor` keeps the market measures, O(1) per event;
-`Regime` decides per strategy and reports each switch once.
+another layer directs otherwise. An operator may pin a strategy's mode (`pin`) whatever the
+signals. `StressMonitor` keeps the market measures, O(1) per event; `Regime` decides per
+strategy and reports each switch once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from flashguard.system.risk.params import StressParams
 from flashguard.system.strategy.base import NORMAL, PRESERVATION
 
 NS_PER_SECOND = 1_000_000_000
+NS_PER_MS = 1_000_000
+_STRESS = StressParams()  # the [stress] table's defaults
 STRESS_STATUSES = frozenset({"halted", "paused", "auction", "limit_state"})
 
 
@@ -47,19 +50,20 @@ class RegimeParams:
     reason before a strategy returns to normal. check_ns: how often, in event time, every
     strategy is re-examined even without news (drawdown moves with marks)."""
 
-    vol_sample_ns: int = NS_PER_SECOND
-    vol_window: int = 30
-    vol_bps: float = 25.0
+    # the defaults are the risk matrix's [stress] defaults (StressParams), in nanoseconds
+    vol_sample_ns: int = _STRESS.vol_sample_ms * NS_PER_MS
+    vol_window: int = _STRESS.vol_window
+    vol_bps: float = _STRESS.vol_bps
     vpin_bucket_volume: int | None = None
-    vpin_calibrate_ns: int = 10 * 60 * NS_PER_SECOND
-    vpin_bucket_minutes: float = 0.25
+    vpin_calibrate_ns: int = _STRESS.vpin_calibrate_s * NS_PER_SECOND
+    vpin_bucket_minutes: float = _STRESS.vpin_bucket_minutes
     vpin_bar_ns: int = 60 * NS_PER_SECOND
-    vpin_window: int = 50
-    vpin_sigma_min_changes: int = 10  # a run has no past days: ready within the first hour
-    vpin_cdf: float = 0.9
-    vpin_min_values: int = 20
-    drawdown_fraction: float = 0.5
-    calm_ns: int = 30 * NS_PER_SECOND
+    vpin_window: int = _STRESS.vpin_window
+    vpin_sigma_min_changes: int = _STRESS.vpin_sigma_min_changes
+    vpin_cdf: float = _STRESS.vpin_cdf
+    vpin_min_values: int = _STRESS.vpin_min_values
+    drawdown_fraction: float = _STRESS.drawdown_fraction
+    calm_ns: int = _STRESS.calm_s * NS_PER_SECOND
     check_ns: int = 250_000_000
 
     def __post_init__(self) -> None:
@@ -91,9 +95,8 @@ class RegimeParams:
 
 def regime_params(stress: StressParams) -> RegimeParams:
     """The regime as the risk matrix's [stress] table sets it."""
-    ms = 1_000_000
     return RegimeParams(
-        vol_sample_ns=stress.vol_sample_ms * ms, vol_window=stress.vol_window,
+        vol_sample_ns=stress.vol_sample_ms * NS_PER_MS, vol_window=stress.vol_window,
         vol_bps=stress.vol_bps, vpin_cdf=stress.vpin_cdf,
         vpin_calibrate_ns=stress.vpin_calibrate_s * NS_PER_SECOND,
         vpin_bucket_minutes=stress.vpin_bucket_minutes, vpin_window=stress.vpin_window,

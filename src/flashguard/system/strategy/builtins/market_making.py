@@ -6,8 +6,9 @@ each, looked at every `refresh_ns` and after each fill, and re-quoted when the m
 back by up to `skew_ticks` (in proportion to the inventory's share of `max_inventory`), so the
 side that reduces it is the likelier to trade; the reducing side never steps forward (the mid
 it sees includes its own quotes, so chasing it would walk the quotes away). The side that
-would take inventory past `max_inventory` is not quoted. It does not re-quote on every quote it sees: its own quotes are in that quote, and
-chasing them would walk the quotes away one venue update at a time.
+would take inventory past `max_inventory` is not quoted. It does not re-quote on every quote
+it sees: its own quotes are in that quote, and chasing them would walk the quotes away one
+venue update at a time.
 
 Capital preservation: first widen (`widen` times the spread, half the size); if the stress
 lasts `pull_after_ns`, or a venue halts or enters a limit state, pull every quote and work
