@@ -221,3 +221,15 @@ def test_a_flickering_venue_is_counted_not_spelt_out() -> None:
     assert _steps(flicker) == (
         "paused x5, open x4 from 14:34:11 to 14:34:51, ending paused"
     )
+
+
+def test_a_flatten_is_told_by_its_detail_not_as_a_limit_breach() -> None:
+    """Its value is the lots held and its limit 0: "drawdown 27 > 0" would misread it."""
+    from flashguard.core.events import RiskAction
+    from flashguard.report.describe import risk_action
+
+    a = RiskAction(at(14, 34, 38), "L2", "volatility", 27.0, 0.0, "flatten_strategy",
+                   "market_maker", "positions unwound by the risk layer: FGX +27")
+    assert risk_action(a) == (
+        "L2 market_maker -> flatten (positions unwound by the risk layer: FGX +27)"
+    )

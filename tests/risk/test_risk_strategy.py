@@ -8,7 +8,7 @@ import math
 import pytest
 from risk_rig import MS, ROOMY, SEC, Rig, matrix
 
-from flashguard.core.events import OrderAccepted, Quote
+from flashguard.core.events import OrderAccepted, OrderCancelled, Quote
 from flashguard.system.risk import strategy as l2
 from flashguard.system.risk.types import StrategyMode
 
@@ -104,7 +104,7 @@ def test_a_recovery_does_not_lift_a_mode_by_itself() -> None:
 
 
 def test_a_halt_cancels_working_orders_and_blocks_new_ones() -> None:
-    rig = make(drawdown_reduce=50, drawdown_halt=100)
+    rig = make(drawdown_reduce=50, drawdown_halt=100, on_halt="hold")
     long(rig, 10, price=10_000)
     working = rig.send(rig.order(side=-1, qty=2, price=10_500))
     in_flight = rig.send(rig.order(side=1, qty=1, price=9_000, order_id=0), ack=False)
@@ -119,6 +119,87 @@ def test_a_halt_cancels_working_orders_and_blocks_new_ones() -> None:
                            1, 1, 1, 9_000, 1))
     assert rig.cancels[-1].order_id == 99
     assert other.order_id not in {c.order_id for c in rig.cancels}
+
+
+def test_a_flattening_halt_passes_only_orders_that_reduce() -> None:
+    """on_halt = "flatten": the halt still cancels every working order (exits too: the unwind
+    starts from a clean slate) and says the risk layer unwinds the position; from then on layer
+    2 passes exactly what a reduce-only strategy could send, nothing more."""
+    rig = make(drawdown_reduce=50, drawdown_halt=100, on_halt="flatten")
+    long(rig, 10, price=10_000)
+    in_flight = rig.send(rig.order(side=-1, qty=2, price=10_100, order_id=0), ack=False)
+    mark(rig, 8_999)  # -$100.1
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    assert rig.gate.flattening("s1")
+    [halt, flatten] = [a for a in rig.actions() if a.action in (l2.HALT, l2.FLATTEN)]
+    assert (flatten.layer, flatten.rule, flatten.value, flatten.strategy) == (
+        "L2", "drawdown", 10.0, "s1")
+    assert flatten.detail.endswith("ABC +10") and flatten.t_ns == halt.t_ns
+    now = rig.clock.now_ns()
+    rig.feed(OrderAccepted(now, "XNAS", "ABC", 99, in_flight.client_order_id, 7, -1, 1, 1,
+                           10_100, 2))
+    assert [c.order_id for c in rig.cancels] == [99]  # sent before the halt: cancelled
+    rig.feed(OrderCancelled(now, "XNAS", "ABC", 99, in_flight.client_order_id, 7, 2, "user"))
+    unwind = rig.send(rig.order(side=-1, qty=3, price=8_990, order_id=0), ack=False)
+    rig.feed(OrderAccepted(now, "XNAS", "ABC", 100, unwind.client_order_id, 7, -1, 1, 1,
+                           8_990, 3))
+    assert [c.order_id for c in rig.cancels] == [99]  # the unwind's own: kept
+    # 3 lots of sells work: 7 more reduce (to flat, not past it); 8 would flip; a buy adds
+    for side, qty, passes in [(1, 1, False), (-1, 8, False), (-1, 7, True), (-1, 1, False)]:
+        r = rig.gate.check(rig.order(side=side, qty=qty, price=8_990 if side < 0 else 9_000))
+        assert (r is None) == passes, (side, qty, r)
+        assert r is None or (r.layer, r.rule) == ("L2", "strategy_halted")
+
+
+def test_a_fill_that_lands_after_the_halt_is_flattened_too() -> None:
+    """A buy working at the halt is cancelled, but the venue may fill it first: that fill is
+    news layer 2 says (a second flatten_strategy, rule late_fill), so the unwind covers it."""
+    rig = make(drawdown_reduce=50, drawdown_halt=100, on_halt="flatten")
+    long(rig, 10, price=10_000)
+    working = rig.send(rig.order(side=1, qty=3, price=9_000))
+    mark(rig, 8_999)
+    assert [c.order_id for c in rig.cancels] == [working.order_id]
+    assert [a.value for a in rig.actions(l2.FLATTEN)] == [10.0]
+    rig.fill(working)  # filled before the cancel reached the venue
+    late = rig.actions(l2.FLATTEN)[-1]
+    assert (late.rule, late.value, late.detail[-7:]) == ("late_fill", 13.0, "ABC +13")
+    unwind = rig.send(rig.order(side=-1, qty=5, price=8_990))
+    rig.fill(unwind)  # the unwind's own fills reduce: nothing more to say
+    assert len(rig.actions(l2.FLATTEN)) == 2
+
+
+def test_hold_and_agency_halts_are_not_flattened() -> None:
+    for on_halt, agency in (("hold", False), ("flatten", True)):
+        rig = make(drawdown_reduce=50, drawdown_halt=100, on_halt=on_halt)
+        if agency:
+            rig.gate.set_agency("s1")  # a client's order: its position is the client's
+        long(rig, 10, price=10_000)
+        mark(rig, 8_999)
+        assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+        assert not rig.gate.flattening("s1")
+        assert rig.actions(l2.FLATTEN) == []
+        r = rig.gate.check(rig.order(side=-1, qty=1, price=8_990))  # not even an exit
+        assert r is not None and r.rule == "strategy_halted"
+
+
+def test_a_halt_holding_nothing_says_no_flatten() -> None:
+    rig = make(drawdown_reduce=50, drawdown_halt=100, on_halt="flatten")
+    long(rig, 10, price=10_000)
+    rig.fill(rig.send(rig.order(side=-1, qty=10, price=10_000)))  # flat again
+    sb = rig.gate.state.strategy("s1")
+    rig.gate._escalate(sb, l2.message_runaway(sb), rig.clock.now_ns())  # any halt trigger
+    assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+    assert rig.gate.flattening("s1") and rig.actions(l2.FLATTEN) == []
+
+
+def test_a_restart_ends_the_flattening() -> None:
+    rig = make(drawdown_reduce=50, drawdown_halt=100, on_halt="flatten")
+    long(rig, 10, price=10_000)
+    mark(rig, 8_999)
+    assert rig.gate.flattening("s1")
+    rig.gate.restart_strategy("s1", "risk-officer", "unwind stopped by hand")
+    assert not rig.gate.flattening("s1")
+    assert rig.gate.check(rig.order(side=1, qty=1, price=8_990)) is None  # ACTIVE again
 
 
 def test_restart_is_an_authorised_journaled_decision() -> None:

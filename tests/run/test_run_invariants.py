@@ -146,6 +146,22 @@ def test_an_order_from_a_halted_strategy_is_caught(clean: Path, tmp_path: Path) 
     assert _violations(_doctor(clean, tmp_path, halt)) == {"halted_strategy_sends_nothing"}
 
 
+def test_an_order_from_a_flattened_strategy_that_does_not_reduce_is_caught(
+        clean: Path, tmp_path: Path) -> None:
+    """A halt with the risk layer's unwind allows reducing orders only: the first order of
+    the run, from flat, reduces nothing."""
+    def halt_and_flatten(j: list[Row]) -> list[Row]:
+        i = _first(j, "order_submitted")
+        o = _order(j, i)
+        actions = [RiskAction(j[i][1], "L2", "drawdown", 600.0, 500.0, action, str(o["strategy"]))
+                   for action in ("halt_strategy", "flatten_strategy")]
+        return [*j[:i], *map(_row, actions), *j[i:]]
+
+    violations = check_journal(_doctor(clean, tmp_path, halt_and_flatten))
+    assert {v.invariant for v in violations} == {"halted_strategy_sends_nothing"}
+    assert "does not only reduce position +0" in violations[0].detail
+
+
 def test_our_order_cancelled_by_self_trade_prevention_is_caught(clean: Path, tmp_path: Path) -> None:
     def self_trade(j: list[Row]) -> list[Row]:
         i = _first(j, "order_cancelled")

@@ -9,6 +9,7 @@ from strategy_rig import MS, SYMBOL, SYSTEM, Market, matrix
 from flashguard.core.events import OrderRejected, RiskAction, RouteDecision
 from flashguard.core.orders import Side
 from flashguard.market.venue import VenueConfig
+from flashguard.run.invariants import _Checker
 from flashguard.system.risk import StrategyMode
 from flashguard.system.strategy import Intent
 
@@ -54,7 +55,7 @@ def test_a_reducing_strategy_may_only_reduce() -> None:
 
 
 def test_a_halted_strategy_sends_nothing_and_its_parents_end() -> None:
-    m = Market([VenueConfig("A")], risk=matrix(drawdown_reduce=1, drawdown_halt=5))
+    m = Market([VenueConfig("A")], risk=matrix(drawdown_reduce=1, drawdown_halt=5, on_halt="hold"))
     m.rest("A", Side.BUY, 50, 9_990)
     m.rest("A", Side.SELL, 50, 10_000)
     m.settle()
@@ -75,6 +76,33 @@ def test_a_halted_strategy_sends_nothing_and_its_parents_end() -> None:
         assert risk_refusals(m)[-1].rule == "strategy_halted"
     m.settle()
     assert all(s.t_ns < t_halt for s in m.submitted())
+
+
+def test_a_flattened_strategy_is_unwound_by_the_risk_layer_alone() -> None:
+    """on_halt = "flatten": after the halt the engine works the position to flat with an
+    aggressive parent of its own; the strategy's own intents are still refused, and every
+    order sent after the halt only reduces the position."""
+    m = Market([VenueConfig("A")],
+               risk=matrix(drawdown_reduce=1, drawdown_halt=5, on_halt="flatten"))
+    long_then_drop(m)
+    assert m.system.gate.strategy_mode("hands") == StrategyMode.HALTED
+    t_halt = next(e.t_ns for e in m.events if isinstance(e, RiskAction)
+                  and e.action == "halt_strategy")
+    for side in (1, -1):  # the strategy itself: not even an exit
+        assert m.hands.submit(Intent(SYMBOL, side, 1, urgency="aggressive")) is None
+        assert risk_refusals(m)[-1].rule == "strategy_halted"
+    m.settle(500 * MS)
+    assert m.system.gate.position("hands", SYMBOL) == 0
+    after = [s for s in m.submitted() if s.t_ns >= t_halt]
+    assert after and all(s.side == -1 for s in after)
+    assert sum(s.qty for s in after) >= 10
+    assert sum(f.qty for f in m.hands.fills if f.side == -1) == 10  # it hears the unwind
+    # the journal's own check agrees: nothing but reducing orders from the halted strategy
+    checker = _Checker()
+    for seq, ev in enumerate(m.events, 1):
+        checker.on_event(seq, ev)
+    assert [v for v in checker.finish() if v.invariant == "halted_strategy_sends_nothing"] == []
+    assert checker.flattening == {"hands"} and checker.position[("hands", SYMBOL)] == 0
 
 
 def test_the_kill_switch_drops_every_parent_even_a_queued_one() -> None:

@@ -15,6 +15,7 @@ from flashguard.core.events import KillSwitch, RegimeChange, RiskAction, RouteDe
 ACTION_LABEL = {
     "reduce_only": "REDUCING",
     "halt_strategy": "HALTED",
+    "flatten_strategy": "flatten",
     "reduce_size": "size cut",
     "restore_size": "size restored",
     "restart_strategy": "ACTIVE (restart)",
@@ -84,7 +85,7 @@ def who(a: RiskAction) -> str:
 def risk_action(a: RiskAction) -> str:
     label = ACTION_LABEL.get(a.action, a.action)
     head = f"{a.layer} {who(a)} -> {label}"
-    if a.rule == "manual":
+    if a.rule == "manual" or a.action == "flatten_strategy":  # the detail says it all
         return f"{head} ({a.detail})" if a.detail else head
     if a.rule == "cooldown":
         return f"{head} (cool-down until {hhmmss(int(a.limit))})" if a.limit >= 0 else head

@@ -62,6 +62,7 @@ SEVERITY = ("release", "info", "reject", "reduce", "halt", "kill")
 _SEVERITY_OF = {
     "kill": "kill",
     "halt_strategy": "halt",
+    "flatten_strategy": "reduce",
     "reduce_only": "reduce",
     "portfolio_reduce_only": "reduce",
     "reduce_gross": "reduce",

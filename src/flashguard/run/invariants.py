@@ -12,7 +12,9 @@ LULD bands its feeds had delivered, the risk decisions it had journaled - in jou
 - kill_cancels_every_order: every order open when the kill switch engaged has ended (cancelled,
   or filled, expired or rejected on its way) within `CANCEL_DEADLINE_NS`.
 - halted_strategy_sends_nothing: from a strategy's halt (layer 2 "halt_strategy") to its
-  restart, no order of that strategy.
+  restart, no order of that strategy; once layer 2 has said it unwinds the strategy
+  ("flatten_strategy"), only orders that reduce its position: each, with the strategy's other
+  open orders on that side, no larger than the position (from the journal's own fills).
 - no_self_trade: no order of ours cancelled by a venue's self-trade prevention (two of our
   orders met: the router must not aim at, or post into, our own).
 - every_order_accounted: every order the router decided to send was either submitted or
@@ -49,6 +51,7 @@ BLOCKED = frozenset({"halted", "paused"})
 CANCEL_DEADLINE_NS = NS_PER_SECOND  # a cancel's round trip is well under a millisecond
 SENDING = frozenset({"child", "probe"})  # the router's decisions to send an order
 HALT = "halt_strategy"
+FLATTEN = "flatten_strategy"
 SELF_TRADE = "self_trade"  # the matching engine's cancel reason
 RESTART = "restart_strategy"
 _KINDS = (*ORDER_TYPES, "order_accepted", "venue_status", "luld_band", "risk_action",
@@ -76,6 +79,9 @@ class _Checker:
         self.kill_pending: set[str] = set()
         self.kill_deadline = 0
         self.halted: set[str] = set()
+        self.flattening: set[str] = set()
+        self.position: Counter[tuple[str, str]] = Counter()  # (strategy, instrument) -> lots
+        self.leaves: dict[str, int] = {}  # cid -> lots still open, once it has filled
         self.sending: dict[str, tuple[int, int]] = {}  # cid -> (seq, t) of the router's decision
         self.risk_rejected: set[str] = set()
         self.reject_actions: Counter[tuple[int, str, str]] = Counter()
@@ -119,6 +125,11 @@ class _Checker:
             self._rejected(ev)
         elif kind in (OrderAccepted, OrderFilled, OrderCancelled, OrderExpired):
             cid: str = ev.client_order_id  # type: ignore[attr-defined]
+            if kind is OrderFilled and cid in self.orders.open:
+                assert isinstance(ev, OrderFilled)
+                order = self.orders.open[cid]
+                self.position[(order.strategy, order.instrument)] += ev.side * ev.qty
+                self.leaves[cid] = ev.leaves_qty
             if cid not in self.orders.submitted:
                 self.flag("every_order_accounted", f"{kind.__name__} for {cid!r}, never submitted")
             elif kind is OrderCancelled and ev.reason == SELF_TRADE:  # type: ignore[attr-defined]
@@ -143,9 +154,24 @@ class _Checker:
             self.flag("no_order_after_kill",
                       f"{cid} sent after the kill switch engaged at t_ns={self.killed_at}")
         if ev.strategy in self.halted:
-            self.flag("halted_strategy_sends_nothing", f"{cid} from HALTED {ev.strategy}")
+            self._from_halted(ev)
         if self.sending.pop(cid, None) is None:
             self.flag("every_order_accounted", f"{cid} submitted without a routing decision")
+
+    def _from_halted(self, ev: OrderSubmitted) -> None:
+        cid = ev.client_order_id
+        if ev.strategy not in self.flattening:
+            self.flag("halted_strategy_sends_nothing", f"{cid} from HALTED {ev.strategy}")
+            return
+        pos = self.position[(ev.strategy, ev.instrument)]
+        working = sum(
+            self.leaves.get(c, o.qty) for c, o in self.orders.open.items()
+            if o.strategy == ev.strategy and o.instrument == ev.instrument and o.side == ev.side
+        )
+        if ev.side * pos >= 0 or working + ev.qty > abs(pos):
+            self.flag("halted_strategy_sends_nothing",
+                      f"{cid} from HALTED {ev.strategy}: {ev.side * ev.qty:+d} lots with "
+                      f"{working} working on that side does not only reduce position {pos:+d}")
 
     def _kill_switch(self, ev: KillSwitch) -> None:
         if ev.engaged and self.killed_at is None:
@@ -165,8 +191,11 @@ class _Checker:
         if ev.layer == "L2" and ev.strategy:
             if ev.action == HALT:
                 self.halted.add(ev.strategy)
+            elif ev.action == FLATTEN:
+                self.flattening.add(ev.strategy)
             elif ev.action == RESTART:
                 self.halted.discard(ev.strategy)
+                self.flattening.discard(ev.strategy)
         if ev.action == "reject":
             self.reject_actions[(ev.t_ns, ev.layer, ev.rule)] += 1
 

@@ -158,6 +158,12 @@ class RiskGate:
     def strategy_mode(self, strategy: str) -> StrategyMode:
         return self.state.strategy(strategy).mode
 
+    def flattening(self, strategy: str) -> bool:
+        """The strategy is HALTED and the risk layer unwinds its positions (on_halt =
+        "flatten"): orders that only reduce them pass layer 2."""
+        sb = self.state.strategies.get(strategy)
+        return sb is not None and sb.flatten and sb.mode == _HALTED
+
     def set_agency(self, strategy: str) -> None:
         """The strategy works a client's order: its fills are the client's position. Its
         orders still pass L1 and L2 as its own; L3 and L4 watch the desk's book without it.
@@ -175,6 +181,13 @@ class RiskGate:
     def reduction_targets(self) -> dict[tuple[str, str], int]:
         """(strategy, instrument) -> the position a reduce_gross directive asks for."""
         return dict(self.portfolio.targets)
+
+    def positions(self, strategy: str) -> dict[str, int]:
+        """The strategy's non-zero positions, by instrument (in name order)."""
+        sb = self.state.strategies.get(strategy)
+        if sb is None:
+            return {}
+        return {sym: pb.pos for sym, pb in sorted(sb.positions.items()) if pb.pos}
 
     def position(self, strategy: str, instrument: str) -> int:
         pb = self.state.strategy(strategy).positions.get(instrument)
@@ -339,6 +352,8 @@ class RiskGate:
         t = ev.t_ns
         pb = rec.book
         sb = pb.strategy
+        if sb.flatten and sb.mode == _HALTED and not _reduced(rec, ev.qty):
+            self._flatten(sb, "late_fill", t)  # an order in flight at the halt filled
         if self._l2:
             sb.executions.append(t)
             breach = l2.repeated_executions(sb, t)
@@ -359,7 +374,7 @@ class RiskGate:
         if (
             rec.cancel
             or self.kill_switch.engaged
-            or sb.mode == _HALTED
+            or (sb.mode == _HALTED and not (sb.flatten and _reduces(rec)))
             or ((sb.mode or self.portfolio.reduce_only) and not _reduces(rec))
         ):
             self._cancel(rec, ev.t_ns)
@@ -453,6 +468,20 @@ class RiskGate:
         for rec in list(self.state.orders.values()):
             if rec.book.strategy is sb and (target == _HALTED or not _reduces(rec)):
                 self._cancel(rec, t)
+        if target == _HALTED and sb.params.on_halt == "flatten" and not sb.agency:
+            sb.flatten = True  # from now on: a fill of an order in flight is unwound too
+            self._flatten(sb, breach.rule, t)
+
+    def _flatten(self, sb: StrategyBook, rule: str, t: int) -> None:
+        """Say that the risk layer unwinds what the halted strategy holds (nothing said when
+        it holds nothing): the strategy engine sends the unwind on this action."""
+        held = self.positions(sb.name)
+        if held:
+            self._emit(RiskAction(
+                t, L2, rule, float(sum(map(abs, held.values()))), 0.0, l2.FLATTEN, sb.name,
+                "positions unwound by the risk layer: "
+                + ", ".join(f"{sym} {pos:+d}" for sym, pos in held.items()),
+            ))
 
     def restart_strategy(self, strategy: str, by: str, reason: str) -> None:
         """Put a reducing or halted strategy back to ACTIVE: an operator's journaled decision.
@@ -466,6 +495,7 @@ class RiskGate:
         old = sb.mode
         old_hwm = sb.hwm
         sb.mode = _ACTIVE
+        sb.flatten = False
         sb.hwm = sb.equity
         self._emit(
             RiskAction(t, L2, "manual", float(old), float(_ACTIVE), l2.RESTART, strategy,
@@ -588,6 +618,12 @@ class RiskGate:
         self._cancel_sink(
             CancelOrder(t, rec.venue, rec.book.market.symbol, rec.order_id, rec.owner)
         )
+
+
+def _reduced(rec: OrderRecord, qty: int) -> bool:
+    """The fill of qty lots just booked on rec moved its position toward zero (or to it)."""
+    pos = rec.book.pos
+    return abs(pos) < abs(pos - rec.side * qty)
 
 
 def _reduces(rec: OrderRecord) -> bool:

@@ -30,6 +30,7 @@ class StrategyBook:
         "agency",
         "equity",
         "executions",
+        "flatten",
         "hwm",
         "limits",
         "messages",
@@ -49,6 +50,9 @@ class StrategyBook:
         # own limits (L1, L2) still count it; the desk's portfolio (equity, exposure, VaR,
         # the kill switch's drawdown, gross reductions) does not.
         self.agency = False
+        # True from a halt that unwinds the strategy (on_halt = "flatten") to its restart:
+        # orders that only reduce its positions pass; nothing else does
+        self.flatten = False
         self.limits = StrategyLimits(params)
         self.mode = StrategyMode.ACTIVE
         self.size_permille = 1000  # 1000 = full size; a volatility level 1 lowers it

@@ -21,6 +21,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Action = Literal["reduce_gross", "reduce_only"]
+# what becomes of a HALTED strategy's position: held as it is, or unwound by the risk layer
+OnHalt = Literal["hold", "flatten"]
 # a VenueStatus that may engage the kill switch ("open" never does; "disconnected" always does)
 StoppedStatus = Literal["limit_state", "paused", "halted", "auction", "closed", "disconnected"]
 ANY_INSTRUMENT = "*"
@@ -56,6 +58,9 @@ class StrategyParams(_Strict):
     message_window_ms: int = Field(gt=0)
     max_executions: int = Field(gt=0)  # fills per execution_window_ms -> HALTED
     execution_window_ms: int = Field(gt=0)
+    # "flatten": on a halt the risk layer works the strategy's positions to flat (the
+    # strategy itself still sends nothing); never for an agency strategy (the client's)
+    on_halt: OnHalt = "hold"
 
     @model_validator(mode="after")
     def _ordered(self) -> StrategyParams:

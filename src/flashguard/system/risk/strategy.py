@@ -1,7 +1,8 @@
 """Layer 2, strategy: each strategy as its fills and marks arrive.
 
 ACTIVE -> REDUCING (reduce-only: exits allowed, entries rejected) -> HALTED (working orders
-cancelled, no new orders). Triggers only move a strategy up that scale; a halted or reducing
+cancelled, no new orders; with on_halt = "flatten" the risk layer unwinds its positions, and
+only orders that reduce them pass). Triggers only move a strategy up that scale; a halted or reducing
 strategy returns to ACTIVE only by an explicit, journaled restart. The volatility level 1 is
 not a mode: it cuts order sizes while it lasts and lifts by itself when volatility falls.
 
@@ -21,6 +22,7 @@ HALT = "halt_strategy"
 REDUCE_SIZE = "reduce_size"
 RESTORE_SIZE = "restore_size"
 RESTART = "restart_strategy"
+FLATTEN = "flatten_strategy"
 
 MODE_OF = {REDUCE_ONLY: StrategyMode.REDUCING, HALT: StrategyMode.HALTED}
 
@@ -44,7 +46,11 @@ def reduce_room(o: RiskOrder, v: View) -> int:
 
 
 def strategy_halted(o: RiskOrder, v: View, lim: OrderLimits) -> Rejection | None:
+    """HALTED sends nothing, except the risk layer's unwind of a strategy it flattens: an
+    order that only moves the position toward zero (as in REDUCING)."""
     if v.strategy.mode == StrategyMode.HALTED:
+        if v.strategy.flatten and o.qty <= reduce_room(o, v):
+            return None
         return Rejection(L2, "strategy_halted", StrategyMode.HALTED, StrategyMode.REDUCING)
     return None
 

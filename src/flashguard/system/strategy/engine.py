@@ -10,6 +10,10 @@ Risk directives arrive as the gate's RiskAction events and are applied after the
 call has returned (at the same simulated time, next on the loop), never inside it:
 - kill: every parent dropped (the gate cancels every order);
 - halt_strategy: the strategy's parents dropped; it may submit nothing more;
+- flatten_strategy: for each position of the halted strategy, an aggressive parent to flat:
+  the risk layer's unwind, not the strategy's (which still sends nothing; it hears the
+  unwind's fills, its position being what they move). Tried again a second after it ends
+  short of flat. (A fill of an order in flight at the halt is another flatten_strategy.)
 - reduce_only / portfolio_reduce_only: entry parents dropped; new intents only reduce;
 - reduce_gross: for each reduction target, an aggressive parent toward it;
 - size cuts: intents scaled by the gate's size multiplier.
@@ -51,9 +55,12 @@ from flashguard.system.strategy.base import (
 from flashguard.system.strategy.regime import Regime, RegimeParams
 
 DIRECTIVES = frozenset({
-    KILL, RESET, l2.HALT, l2.REDUCE_ONLY, l2.REDUCE_SIZE, l2.RESTORE_SIZE, l2.RESTART,
-    l3.REDUCE_GROSS, l3.REDUCE_ONLY, l3.CLEAR_REDUCE_ONLY,
+    KILL, RESET, l2.HALT, l2.FLATTEN, l2.REDUCE_ONLY, l2.REDUCE_SIZE, l2.RESTORE_SIZE,
+    l2.RESTART, l3.REDUCE_GROSS, l3.REDUCE_ONLY, l3.CLEAR_REDUCE_ONLY,
 })
+
+
+UNWIND_RETRY_NS = 1_000_000_000  # an unwind that ended short of flat starts again this later
 
 
 def _ignore(_: Event) -> None:
@@ -80,6 +87,7 @@ class StrategyEngine:
         self._parents: dict[str, dict[str, Parent]] = {}  # strategy -> live parents
         self._algos: dict[str, dict[str, AlgoSchedule]] = {}  # instrument -> parent -> algo
         self._reductions: dict[tuple[str, str], str] = {}  # (strategy, instrument) -> parent
+        self._unwinds: dict[tuple[str, str], str] = {}  # the same, for a halt's flatten
         self._seq = 0
         self._signal = ""
         self._next_check = 0
@@ -142,6 +150,8 @@ class StrategyEngine:
             self._drop(lambda p: True, "kill switch")
         elif action == l2.HALT:
             self._drop(lambda p: p.strategy == ev.strategy, "strategy halted")
+        elif action == l2.FLATTEN:
+            self._unwind(ev.strategy)
         elif action == l2.REDUCE_ONLY:
             self._drop(lambda p: p.strategy == ev.strategy and self._entry(p), "reduce-only")
         elif action == l3.REDUCE_ONLY:
@@ -158,6 +168,18 @@ class StrategyEngine:
         for parents in self._parents.values():
             for p in [q for q in parents.values() if which(q)]:
                 self.router.abandon(p.id, reason)
+
+    def _unwind(self, name: str) -> None:
+        """The risk layer flattens a halted strategy: one aggressive parent per position."""
+        if name not in self.strategies or not self.gate.flattening(name):
+            return
+        for instrument, pos in self.gate.positions(name).items():
+            if (name, instrument) not in self._unwinds:
+                pid = self._submit(name, Intent(instrument, -1 if pos > 0 else 1, abs(pos),
+                                                urgency=AGGRESSIVE, tag="halt_flatten"),
+                                   unwind=True)
+                if pid is not None and pid in self._parents[name]:
+                    self._unwinds[(name, instrument)] = pid
 
     def _reduce_gross(self) -> None:
         for (name, instrument), target in self.gate.reduction_targets().items():
@@ -177,7 +199,9 @@ class StrategyEngine:
     # --- the strategies' context -------------------------------------------------------------
 
     def submit_intent(self, strategy: Strategy, intent: Intent) -> str | None:
-        name = self._own(strategy)
+        return self._submit(self._own(strategy), intent)
+
+    def _submit(self, name: str, intent: Intent, unwind: bool = False) -> str | None:
         now = self.loop.now_ns()
         self._seq += 1
         pid = f"{name}#{self._seq}"
@@ -185,7 +209,8 @@ class StrategyEngine:
             p.remaining for p in self._parents[name].values()
             if p.instrument == intent.instrument and p.side == intent.side
         )
-        qty, refusal = admit(self.gate, name, intent.instrument, intent.side, intent.qty, working)
+        qty, refusal = admit(self.gate, name, intent.instrument, intent.side, intent.qty, working,
+                             unwind)
         if refusal is not None:
             self._refuse(now, name, pid, intent, refusal)
             return None
@@ -259,6 +284,10 @@ class StrategyEngine:
         key = (parent.strategy, parent.instrument)
         if self._reductions.get(key) == parent.id:
             del self._reductions[key]
+        if self._unwinds.get(key) == parent.id:
+            del self._unwinds[key]
+            if self.gate.flattening(parent.strategy) and self.gate.position(*key):
+                self.loop.call_later(UNWIND_RETRY_NS, self._unwind, parent.strategy)
         strategy = self.strategies.get(parent.strategy)
         if strategy is not None:
             strategy.on_parent_done(ParentStatus(
