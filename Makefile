@@ -28,11 +28,14 @@ test: lint
 	$(PY) bench/risk.py --quick
 	$(PY) bench/simulate.py --quick
 	$(PY) bench/router.py --quick
+	$(PY) bench/loop.py --quick
 
 bench: setup
 	$(PY) bench/matching.py
 	$(PY) bench/risk.py
 	$(PY) bench/simulate.py
+	$(PY) bench/loop.py
+	$(PY) bench/router.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so src/flashguard/system/risk/_cgate*.so
+	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so src/flashguard/core/_cloop*.so src/flashguard/system/risk/_cgate*.so

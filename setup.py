@@ -1,8 +1,9 @@
-"""Build hooks beyond pyproject.toml: the C matching engine.
+"""Build hooks beyond pyproject.toml: the C matching engine, the C event loop and the C risk gate.
 
-The extension is optional: without a C compiler the package still installs and
-`flashguard.market.matching.MatchingEngine` is the pure-Python engine. FLASHGUARD_PURE=1 skips
-compiling it altogether.
+The extensions are optional: without a C compiler the package still installs and
+`flashguard.market.matching.MatchingEngine`, `flashguard.core.loop.EventLoop` and
+`flashguard.core.clock.SimClock` are the pure-Python ones. FLASHGUARD_PURE=1 skips compiling
+them altogether.
 
 An in-place (editable) build copies each built library into src/ under a temporary name and
 renames it over the old one: writing over a shared library that a running process has mapped
@@ -43,6 +44,11 @@ ext_modules = (
                 f"src/flashguard/market/_cengine_{part}.h"
                 for part in ("args", "base", "book", "map", "pool", "views")
             ],
+            optional=True,
+        ),
+        Extension(
+            "flashguard.core._cloop",
+            sources=["src/flashguard/core/_cloop.c"],
             optional=True,
         ),
         Extension(

@@ -1,7 +1,8 @@
 """Benchmark: whole simulated markets, agents and venues and protections together.
 
 Prints one JSON line per scenario:
-{"name": "simulate", "scenario", "agents", "messages", "msgs_per_s", "wall_s", "simulated_s"}
+{"name": "simulate", "scenario", "agents", "messages", "msgs_per_s", "wall_s", "simulated_s",
+ "loop", "engine"}   (loop, engine: "c" or "python", see bench/loop.py and bench/matching.py)
 
     python bench/simulate.py                 # the full may6 scenario
     python bench/simulate.py may6 calm       # several
@@ -15,6 +16,8 @@ import json
 
 import msgspec
 
+from flashguard.core import loop
+from flashguard.market import matching
 from flashguard.market.scenario import load_scenario
 from flashguard.market.simulation import Simulation
 
@@ -40,6 +43,8 @@ def main() -> None:
             "msgs_per_s": round(sim.messages / wall) if wall > 0 else None,
             "wall_s": round(wall, 3),
             "simulated_s": sc.duration_s,
+            "loop": loop.IMPLEMENTATION,
+            "engine": matching.IMPLEMENTATION,
         }))
 
 

@@ -34,6 +34,15 @@ def test_risk_decisions_are_durable_at_once_but_fills_are_grouped(tmp_path: Path
     j.close()
 
 
+def test_a_trading_journal_fsyncs_and_the_laboratory_s_may_not(tmp_path: Path) -> None:
+    """A run's journal commits risk decisions with synchronous=FULL (durable through a power
+    cut); `fsync=False`, for the market laboratory's record, is NORMAL (through kill -9 only)."""
+    with Journal(tmp_path / "run.sqlite") as run, \
+            Journal(tmp_path / "lab.sqlite", fsync=False) as lab:
+        full, normal = (j._db.execute("PRAGMA synchronous").fetchone()[0] for j in (run, lab))
+    assert (full, normal) == (2, 1)  # SQLite's FULL and NORMAL
+
+
 def test_reopen_continues_sequence(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     with Journal(path) as j:

@@ -1,9 +1,15 @@
-"""Clocks. Components are handed a clock; none reads the OS clock itself."""
+"""Clocks. Components are handed a clock; none reads the OS clock itself.
+
+`PySimClock` is the reference simulated clock. `SimClock` is its C twin from `_cloop.c` (the
+C event loop advances it without a Python call) when that extension is built, unless the
+environment sets FLASHGUARD_PURE=1.
+"""
 
 from __future__ import annotations
 
+import os
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
@@ -13,7 +19,7 @@ class Clock(Protocol):
     def now_ns(self) -> int: ...
 
 
-class SimClock:
+class PySimClock:
     """Simulated time, advanced only by the event loop. Never goes backwards."""
 
     __slots__ = ("_now",)
@@ -43,3 +49,19 @@ class WallClock:
         delay = t_ns - time.time_ns()
         if delay > 0:
             time.sleep(delay / NS_PER_SECOND)
+
+
+def _choose_sim_clock() -> type:
+    if os.environ.get("FLASHGUARD_PURE", "") not in ("", "0"):
+        return PySimClock
+    try:
+        from flashguard.core._cloop import SimClock as CSimClock
+    except ImportError:  # not built: no compiler, or installed with FLASHGUARD_PURE=1
+        return PySimClock
+    return CSimClock
+
+
+if TYPE_CHECKING:
+    from flashguard.core._cloop import SimClock as SimClock
+else:
+    SimClock = _choose_sim_clock()

@@ -57,13 +57,17 @@ def open_journal(path: str | Path) -> sqlite3.Connection:
 
 
 class Journal:
-    def __init__(self, path: str | Path, group: int = 1024) -> None:
+    def __init__(self, path: str | Path, group: int = 1024, fsync: bool = True) -> None:
+        """`fsync=False` (synchronous=NORMAL) is for a record that needs no power-loss
+        durability, such as the market laboratory's own journal: in WAL mode a commit is then
+        safe against the process dying (kill -9), not against the machine losing power, and
+        costs no fsync. A trading run's journal keeps the default."""
         if group < 1:
             raise ValueError(f"group={group} must be >= 1")
         self.path = Path(path)
         self._db = sqlite3.connect(self.path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self._db.executescript(_SCHEMA)
         row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self.seq: int = row[0]

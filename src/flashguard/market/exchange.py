@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -46,7 +46,10 @@ from flashguard.market.protections.collar import CollarParams, PriceCollar
 from flashguard.market.protections.luld import Luld, LuldParams
 from flashguard.market.protections.stop_logic import StopLogic, StopLogicParams
 from flashguard.market.protections.transition import Transition
-from flashguard.market.venue import Venue
+from flashguard.market.venue import TRADING_STATES, Venue
+
+if TYPE_CHECKING:
+    from flashguard.market._cengine import OrderBook
 
 _MARKET = 2
 _LIMIT = 1
@@ -105,6 +108,10 @@ class Market:
         self._stops: dict[tuple[str, str], list[tuple[str, StopLogic]]] = {}
         # what guards each (venue, instrument): collar, LULD, stop logics (one lookup per order)
         self._guards: dict[tuple[str, str], _Guards] = {}
+        # each (venue, instrument)'s book, and per instrument the lit venues with their books:
+        # read on every request (a venue's books never change after it is built)
+        self._books: dict[tuple[str, str], OrderBook] = {}
+        self._lit_books: dict[str, list[tuple[Venue, OrderBook]]] = {s: [] for s in instruments}
         self._clamped: tuple[int, int, int, str] | None = None  # order id, side, limit, kind
         self._top: dict[tuple[str, str], tuple[int | None, int | None]] = {}
         self._bands: dict[str, tuple[int, int] | None] = dict.fromkeys(instruments)
@@ -132,6 +139,9 @@ class Market:
                 self._stops[key] = stops
             collar = PriceCollar(p.collar) if p.collar.enabled else None
             self._guards[key] = (collar, self._luld.get(sym), stops or None)
+            book = venue.engine.books[sym]
+            self._books[key] = book
+            self._lit_books[sym].append((venue, book))
 
     @property
     def venues(self) -> list[Venue | DarkPool]:
@@ -141,11 +151,11 @@ class Market:
         """Best bid and offer across the lit venues that are trading, right now."""
         bid: int | None = None
         ask: int | None = None
-        for v in self.lit:
-            if v.status[instrument] not in ("open", "limit_state"):
+        for v, book in self._lit_books[instrument]:
+            if v.status[instrument] not in TRADING_STATES:
                 continue
-            b = v.engine.books[instrument].best_bid()
-            a = v.engine.books[instrument].best_ask()
+            b = book.best_bid()
+            a = book.best_ask()
             if b is not None and (bid is None or b > bid):
                 bid = b
             if a is not None and (ask is None or a < ask):
@@ -159,14 +169,15 @@ class Market:
     # --- the venue's guard -------------------------------------------------------------------
 
     def admit(self, venue: Venue, order: NewOrder) -> NewOrder | OrderRejected:
-        t = order.t_ns
         sym = order.instrument
+        key = (venue.name, sym)
+        guards = self._guards.get(key)
+        if guards is None:
+            return order
+        t = order.t_ns
         price = order.price
         market = order.order_type == _MARKET
         side = order.side
-        guards = self._guards.get((venue.name, sym))
-        if guards is None:
-            return order
         collar, luld, stops = guards
         if collar is not None:
             bounds = collar.bounds(t)
@@ -185,7 +196,7 @@ class Market:
                 elif side == -1 and (market or price < lo):
                     price, market = lo, False
         if stops is not None:
-            book = venue.engine.books[sym]
+            book = self._books[key]
             if side == 1:
                 best = book.best_ask()
                 aggressive = best is not None and (market or price >= best)
@@ -204,7 +215,6 @@ class Market:
     def after(self, venue: Venue, request: Event, events: list[Event]) -> None:
         sym: str = request.instrument  # type: ignore[attr-defined]
         key = (venue.name, sym)
-        t = request.t_ns
         traded = False
         for ev in events:
             if type(ev) is Trade:
@@ -215,22 +225,26 @@ class Market:
         if clamped is not None:
             self._clamped = None
             self._maybe_trigger(venue, key, request, events, clamped)
-        book = venue.engine.books[sym]
+        book = self._books.get(key)
+        if book is None:  # a venue guarded by this market without add_venue
+            book = venue.engine.books[sym]
         top = (book.best_bid(), book.best_ask())
-        if top != self._top.get(key) or traded:
+        if traded or top != self._top.get(key):
             self._top[key] = top
-            self._on_top_change(sym, t)
+            self._on_top_change(sym, request.t_ns)
 
     def _on_trade(self, venue: Venue, key: tuple[str, str], ev: Trade) -> None:
-        self.last_price[ev.instrument] = ev.price
+        t = ev.t_ns
+        price = ev.price
+        self.last_price[ev.instrument] = price
         collar, luld, stops = self._guards.get(key, _UNGUARDED)
         if luld is not None:
-            luld.on_trade(ev.t_ns, ev.price, ev.qty)
+            luld.on_trade(t, price, ev.qty)
         if stops is not None:
             for _, stop in stops:
-                stop.on_trade(ev.t_ns, ev.price)
+                stop.on_trade(t, price)
         if collar is not None:
-            collar.on_trade(ev.t_ns, ev.price, ev.qty)
+            collar.on_trade(t, price, ev.qty)
         for listener in self.trade_listeners:
             listener(venue, ev)
 
@@ -248,7 +262,7 @@ class Market:
         filled = sum(ev.qty for ev in events if type(ev) is OrderFilled and ev.order_id == order_id)
         if filled >= request.qty:
             return
-        book = venue.engine.books[key[1]]
+        book = self._books[key]
         beyond = book.best_bid() if side == -1 else book.best_ask()
         if beyond is None or (beyond >= limit if side == -1 else beyond <= limit):
             return

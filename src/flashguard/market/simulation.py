@@ -192,7 +192,7 @@ class Simulation:
         volume_all = 0
         venue_spreads: list[int] = []
         for v in self.market.lit:
-            book = v.engine.books[sym]
+            book = v.books[sym]
             b, bq, a, aq = book.l1()
             if b is not None and b == nbbo_bid:
                 total_bid_at += bq
@@ -227,9 +227,6 @@ class Simulation:
 
 def _lots_within(levels: list[tuple[int, int]], limit: float, side: int) -> int:
     """Resting lots on the levels (best first) no further out than `limit`."""
-    lots = 0
-    for price, qty in levels:
-        if side * (price - limit) < 0:
-            break
-        lots += qty
-    return lots
+    # Prices run away from the touch, so the levels inside the limit are a prefix: a filter
+    # gives the same sum as stopping at the first level outside, and runs faster.
+    return sum([qty for price, qty in levels if not side * (price - limit) < 0])

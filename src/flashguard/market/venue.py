@@ -142,23 +142,26 @@ class VenueBase:
         """Send a new order; returns the venue order id at once (reports follow)."""
         order_id = self._next_order_id
         self._next_order_id = order_id + 1
-        t = self.loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
+        loop = self.loop
+        t = loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
         request = NewOrder(
             t, self.name, instrument, order_id, client_order_id, owner, int(side),
             int(order_type), int(tif), price, qty,
         )
-        self.loop.call_at(t, self._arrive, request)
+        loop.call_at(t, self._arrive, request)
         return order_id
 
     def cancel(self, owner: int, instrument: str, order_id: int) -> None:
-        t = self.loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
-        request = CancelOrder(t, self.name, instrument, order_id, owner)
-        self.loop.call_at(t, self._arrive, request)
+        loop = self.loop
+        t = loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
+        loop.call_at(t, self._arrive, CancelOrder(t, self.name, instrument, order_id, owner))
 
     def modify(self, owner: int, instrument: str, order_id: int, price: int, qty: int) -> None:
-        t = self.loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
-        request = ModifyOrder(t, self.name, instrument, order_id, owner, price, qty)
-        self.loop.call_at(t, self._arrive, request)
+        loop = self.loop
+        t = loop.clock.now_ns() + self._latency.get(owner, self._entry_latency_ns)
+        loop.call_at(
+            t, self._arrive, ModifyOrder(t, self.name, instrument, order_id, owner, price, qty)
+        )
 
     def _arrive(self, request: Event) -> None:
         raise NotImplementedError
@@ -170,13 +173,16 @@ class VenueBase:
         routes = self._routes
         if not routes:
             return
-        call_at = self.loop.call_at
-        now = self.loop.clock.now_ns()
+        now = -1  # read from the clock at the first report that has a listener
         for ev in events:
             if type(ev) is Trade:
                 continue
             route = routes.get(ev.owner)  # type: ignore[attr-defined]
             if route is not None:
+                if now < 0:
+                    loop = self.loop
+                    now = loop.clock.now_ns()
+                    call_at = loop.call_at
                 call_at(now + route[1], route[0], ev)
 
     def _broadcast(self, md: list[Event]) -> None:
@@ -209,6 +215,9 @@ class Venue(VenueBase):
         guard: Guard | None = None,
     ) -> None:
         self.engine = MatchingEngine(config.name, instruments, config.stp)
+        # the engine's books by instrument, as a plain dict: agents and the market's guard read
+        # a book on nearly every message (engine.books builds a read-only view per access)
+        self.books = dict(self.engine.books)
         super().__init__(config, self.engine.books, loop)
         self.guard = guard
         self._held: dict[str, dict[int, NewOrder]] = {sym: {} for sym in self.engine.books}
@@ -216,7 +225,7 @@ class Venue(VenueBase):
 
     def l1(self, instrument: str) -> tuple[int | None, int, int | None, int]:
         """What the venue displays right now (not what a subscriber has seen yet)."""
-        return self.engine.books[instrument].l1()
+        return self.books[instrument].l1()
 
     # --- what happens at the venue -------------------------------------------------------
 
@@ -239,7 +248,20 @@ class Venue(VenueBase):
                 return
             request = admitted
         events = self.engine.handle(request)
-        self._report(events)
+        # _report, written out: this runs once per message
+        routes = self._routes
+        if routes:
+            now = -1  # read from the clock at the first report that has a listener
+            for ev in events:
+                if type(ev) is Trade:
+                    continue
+                route = routes.get(ev.owner)  # type: ignore[attr-defined]
+                if route is not None:
+                    if now < 0:
+                        loop = self.loop
+                        now = loop.clock.now_ns()
+                        call_at = loop.call_at
+                    call_at(now + route[1], route[0], ev)
         if self._subscribers:
             self._publish_market_data(instrument, events)
         if guard is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -25,47 +26,31 @@ _BLOCK = 4096
 
 
 class Draws:
-    """Blocks of uniform, standard-normal and standard-exponential numbers from one Generator."""
+    """Blocks of uniform, standard-normal and standard-exponential numbers from one Generator.
 
-    __slots__ = ("_e", "_ei", "_n", "_ni", "_rng", "_u", "_ui")
+    `uniform`, `normal` and `exponential` are the `__next__` of an endless chain of blocks: a
+    draw is then a call into C, not a Python method call (agents make millions of them)."""
+
+    __slots__ = ("exponential", "normal", "uniform")
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._u: list[float] = []
-        self._n: list[float] = []
-        self._e: list[float] = []
-        self._ui = self._ni = self._ei = 0
-
-    # A new block is drawn only when one is needed, so the Generator is called in the same
-    # order whatever the mix of kinds asked for.
-    def uniform(self) -> float:
-        i = self._ui
-        if i == len(self._u):
-            self._u = self._rng.random(_BLOCK).tolist()
-            i = 0
-        self._ui = i + 1
-        return self._u[i]
-
-    def normal(self) -> float:
-        i = self._ni
-        if i == len(self._n):
-            self._n = self._rng.standard_normal(_BLOCK).tolist()
-            i = 0
-        self._ni = i + 1
-        return self._n[i]
-
-    def exponential(self) -> float:
-        i = self._ei
-        if i == len(self._e):
-            self._e = self._rng.standard_exponential(_BLOCK).tolist()
-            i = 0
-        self._ei = i + 1
-        return self._e[i]
+        self.uniform: Callable[[], float] = _stream(lambda: rng.random(_BLOCK).tolist())
+        self.normal: Callable[[], float] = _stream(lambda: rng.standard_normal(_BLOCK).tolist())
+        self.exponential: Callable[[], float] = _stream(
+            lambda: rng.standard_exponential(_BLOCK).tolist()
+        )
 
     def below(self, n: int) -> int:
         """A uniform integer in [0, n)."""
         k = int(self.uniform() * n)
         return k if k < n else n - 1
+
+
+def _stream(block: Callable[[], list[float]]) -> Callable[[], float]:
+    """The numbers of block(), block(), ... one at a time. A new block is drawn only when one
+    is needed (chain asks for the next block when the last one is used up), so the Generator
+    is called in the same order whatever the mix of kinds asked for."""
+    return chain.from_iterable(iter(block, None)).__next__
 
 
 @dataclass

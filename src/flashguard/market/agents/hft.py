@@ -14,9 +14,12 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 
-from flashguard.core.events import Event, OrderFilled
+from flashguard.core.events import Event, OrderAccepted, OrderFilled, OrderModified
 from flashguard.market.agents.base import Draws, World
 from flashguard.market.agents.quoting import Slots
+from flashguard.market.venue import TRADING_STATES, Venue
+
+_Quotes = tuple[tuple[Venue | None, int, int], tuple[Venue | None, int, int]]
 
 _IOC = 3
 
@@ -49,30 +52,35 @@ class Hft:
 
     def _schedule(self) -> None:
         wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
-        self.world.call_after(wait, self._wake)
+        loop = self.world.loop
+        loop.call_at(loop.clock.now_ns() + wait, self._wake)
 
     def _on_report(self, ev: Event) -> None:
+        kind = type(ev)
+        if kind is OrderAccepted or kind is OrderModified:
+            return  # nothing for the slots to do (nearly half the reports)
         self.slots.on_report(ev)
-        if type(ev) is OrderFilled:
+        if kind is OrderFilled:
             self._unload()
 
-    def _unload(self) -> None:
+    def _unload(self, quotes: _Quotes | None = None) -> None:
+        """quotes: world.best_quotes() if the caller has just read them."""
         p = self.p
         inv = self.slots.inventory
         if abs(inv) <= p.unload_at * p.inventory_limit:
             return
         side = -1 if inv > 0 else 1
-        (hi, hi_bid, _), (lo, lo_ask, _) = self.world.best_quotes()
+        (hi, hi_bid, _), (lo, lo_ask, _) = quotes if quotes is not None else self.world.best_quotes()
         venue, price = (hi, hi_bid) if side == -1 else (lo, lo_ask)
         if venue is None:
             return
         qty = abs(inv) - int(p.unload_at * p.inventory_limit / 2)
         venue.submit(self.owner, self.world.instrument, side, qty, price, 1, _IOC)
 
-    def _arbitrage(self) -> None:
+    def _arbitrage(self, quotes: _Quotes) -> None:
         """A bid on one venue above an offer on another is free money: take both sides."""
         sym = self.world.instrument
-        (hi, hi_bid, hi_qty), (lo, lo_ask, lo_qty) = self.world.best_quotes()
+        (hi, hi_bid, hi_qty), (lo, lo_ask, lo_qty) = quotes
         if hi is None or lo is None or hi is lo or hi_bid <= lo_ask:
             return
         qty = min(hi_qty, lo_qty, self.p.inventory_limit)
@@ -84,26 +92,44 @@ class Hft:
         p = self.p
         world = self.world
         sym = world.instrument
-        self._unload()
-        self._arbitrage()
-        vi = self.draws.below(len(world.lit))
-        venue = world.lit[vi]
-        if not world.trading(venue):
-            self.slots.pull_all()
+        lit = world.lit
+        # Orders sent here only arrive later: the books read once serve the whole wake-up.
+        quotes = world.best_quotes()
+        self._unload(quotes)
+        self._arbitrage(quotes)
+        n = len(lit)
+        vi = int(self.draws.uniform() * n)
+        if vi >= n:
+            vi = n - 1
+        venue = lit[vi]
+        slots = self.slots
+        if venue.status[sym] not in TRADING_STATES:
+            slots.pull_all()
             return
-        bid, _, ask, _ = venue.engine.books[sym].l1()
+        bid, _, ask, _ = venue.books[sym].l1()
         if bid is None or ask is None:
-            self.slots.pull_all()
+            slots.pull_all()
             return
-        inv = self.slots.inventory
+        inv = slots.inventory
         s = world.signals
-        flow_down = s.toxicity > p.lean_toxicity and s.ret(5) < 0
-        flow_up = s.toxicity > p.lean_toxicity and s.ret(5) > 0
+        lean = s.toxicity > p.lean_toxicity
+        ret = s.ret(5) if lean else 0.0
+        flow_down = lean and ret < 0
+        flow_up = lean and ret > 0
         buy = p.size if inv + p.size <= p.inventory_limit and not flow_down else 0
         sell = p.size if inv - p.size >= -p.inventory_limit and not flow_up else 0
-        for other in range(len(world.lit)):
+        shown = slots.slots
+        for other in range(n):
+            # pulling a slot that shows nothing sends nothing
             if other != vi:
-                self.slots.place(other, 1, 0, 0, 0)
-                self.slots.place(other, -1, 0, 0, 0)
-        self.slots.place(vi, 1, 0, bid, buy)
-        self.slots.place(vi, -1, 0, ask, sell)
+                if (other, 1, 0) in shown:
+                    slots.place(other, 1, 0, 0, 0)
+                if (other, -1, 0) in shown:
+                    slots.place(other, -1, 0, 0, 0)
+        # most wake-ups ask for what the slot already shows (see Slots.place): skip the call
+        cur = shown.get((vi, 1, 0))
+        if (cur[1] != bid or cur[2] != buy) if cur is not None else (buy > 0 and bid > 0):
+            slots.place(vi, 1, 0, bid, buy)
+        cur = shown.get((vi, -1, 0))
+        if (cur[1] != ask or cur[2] != sell) if cur is not None else (sell > 0 and ask > 0):
+            slots.place(vi, -1, 0, ask, sell)

@@ -26,6 +26,7 @@ import numpy as np
 from flashguard.core.clock import NS_PER_SECOND
 from flashguard.market.agents.base import Draws, World
 from flashguard.market.agents.quoting import Slots
+from flashguard.market.venue import TRADING_STATES
 
 
 class MarketMakerParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -55,7 +56,12 @@ class MarketMaker:
         self.draws = Draws(rng)
         self.slots = Slots(world, owner)
         self.weights = [w / max(weights) for w in weights]
+        self._sizes = [max(1, int(params.size * w)) for w in self.weights]  # lots per level, by venue
         self.out_until = 0
+        # what the last full wake-up quoted (prices per level, inventory, trading venues) and
+        # the slots' version it left
+        self._quoted: object = None
+        self._quoted_version = -1
         self.move_limit = params.pull_move * (1 + params.pull_move_spread * (2 * self.draws.uniform() - 1))
         world.connect(owner, self.slots.on_report, params.latency_us * 1000)
 
@@ -68,7 +74,8 @@ class MarketMaker:
 
     def _schedule(self) -> None:
         wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
-        self.world.call_after(wait, self._wake)
+        loop = self.world.loop
+        loop.call_at(loop.clock.now_ns() + wait, self._wake)
 
     def _wake(self) -> None:
         self._schedule()
@@ -88,21 +95,41 @@ class MarketMaker:
         limit = p.inventory_limit
         center = mid - p.skew_ticks * inv / limit
         half = p.half_spread_ticks * max(1.0, s.vol_ratio / p.widen_vol) * (1 + 2 * s.toxicity)
-        # Working orders count against the limit: everything showing could fill at once.
-        bought = sold = 0
+        # Orders sent here only arrive later: which venues trade cannot change during a wake-up.
+        sym = world.instrument
+        sizes = self._sizes
+        trading = [(vi, sizes[vi]) for vi, venue in enumerate(world.lit) if venue.status[sym] in TRADING_STATES]
+        prices = []
         for level in range(p.levels):
             gap = half + level * p.level_gap_ticks
             b = math.floor(center - gap)
             a = math.ceil(center + gap)
             if a <= b:
                 a = b + 1
-            for vi, venue in enumerate(world.lit):
-                if not world.trading(venue):
-                    continue
-                size = max(1, int(p.size * self.weights[vi]))
+            prices.append((b, a))
+        slots = self.slots
+        # The quotes wanted are a function of these; if they and the slots are as they were
+        # after the last wake-up, which left every slot showing what it wanted, there is
+        # nothing to send (most wake-ups of a calm market).
+        wanted = (prices, inv, trading)
+        if wanted == self._quoted and slots.version == self._quoted_version:
+            return
+        shown = slots.slots.get
+        place = slots.place
+        # Working orders count against the limit: everything showing could fill at once.
+        bought = sold = 0
+        for level, (b, a) in enumerate(prices):
+            for vi, size in trading:
                 buy = size if inv + bought + size <= limit else 0
                 sell = size if inv - sold - size >= -limit else 0
                 bought += buy
                 sold += sell
-                self.slots.place(vi, 1, level, b, buy)
-                self.slots.place(vi, -1, level, a, sell)
+                # most slots already show what is asked (see Slots.place): skip the call
+                cur = shown((vi, 1, level))
+                if (cur[1] != b or cur[2] != buy) if cur is not None else (buy > 0 and b > 0):
+                    place(vi, 1, level, b, buy)
+                cur = shown((vi, -1, level))
+                if (cur[1] != a or cur[2] != sell) if cur is not None else (sell > 0 and a > 0):
+                    place(vi, -1, level, a, sell)
+        self._quoted = wanted
+        self._quoted_version = slots.version

@@ -28,6 +28,7 @@ import numpy as np
 from flashguard.core.clock import NS_PER_MINUTE
 from flashguard.market.agents.activity import Activity
 from flashguard.market.agents.base import Draws, World
+from flashguard.market.venue import TRADING_STATES
 
 _IOC = 3
 _DAY = 1
@@ -75,51 +76,75 @@ class NoiseTraders:
             self._schedule()
 
     def _schedule(self) -> None:
-        boost = min(1.0 + self.p.vol_feedback * max(0.0, self.world.signals.vol_ratio - 1.0), 5.0)
+        world = self.world
+        boost = min(1.0 + self.p.vol_feedback * max(0.0, world.signals.vol_ratio - 1.0), 5.0)
+        loop = world.loop
         if self._activity is not None:
-            boost *= self._activity.level(self.world.loop.now_ns())
+            boost *= self._activity.level(loop.now_ns())
         wait = int(self.draws.exponential() * self._mean_wait_ns / boost) + 1
-        self.world.call_after(wait, self._act)
+        loop.call_at(loop.clock.now_ns() + wait, self._act)
 
-    def _venue(self) -> int:
-        u = self.draws.uniform()
-        for i, c in enumerate(self._venue_cum):
-            if u <= c:
-                return i
-        return len(self._venue_cum) - 1
-
+    # The hot path of every scenario (one call per noise action): the next action's schedule,
+    # draws, book reads and the venue choice are written out here rather than called (in the
+    # order _schedule and Draws.below would make them).
     def _act(self) -> None:
-        self._schedule()
-        d = self.draws
+        world = self.world
+        signals = world.signals
         p = self.p
-        i = d.below(p.count)
+        # min(1 + feedback * max(0, vol_ratio - 1), 5) without the two builtin calls (the same
+        # values: max and min keep their first argument on ties and NaN)
+        excess = signals.vol_ratio - 1.0
+        boost = 1.0 + p.vol_feedback * (excess if excess > 0.0 else 0.0)
+        if boost > 5.0:
+            boost = 5.0
+        loop = world.loop
+        clock = loop.clock
+        if self._activity is not None:
+            boost *= self._activity.level(clock.now_ns())
+        d = self.draws
+        wait = int(d.exponential() * self._mean_wait_ns / boost) + 1
+        loop.call_at(clock.now_ns() + wait, self._act)
+        uniform = d.uniform
+        n = p.count
+        i = int(uniform() * n)
+        if i >= n:
+            i = n - 1
         owner = self.first_owner + i
         mine = self.orders[i]
-        world = self.world
-        if mine and d.uniform() < p.cancel_prob:
-            vi, oid = mine.pop(d.below(len(mine)))
-            world.lit[vi].cancel(owner, world.instrument, oid)
+        sym = world.instrument
+        lit = world.lit
+        if mine and uniform() < p.cancel_prob:
+            n = len(mine)
+            k = int(uniform() * n)
+            vi, oid = mine.pop(k if k < n else n - 1)
+            lit[vi].cancel(owner, sym, oid)
             return
-        vi = self._venue()
-        venue = world.lit[vi]
-        if not world.trading(venue):
+        # the venue: the first whose cumulative depth weight reaches a uniform draw
+        u = uniform()
+        cum = self._venue_cum
+        last = len(cum) - 1
+        vi = 0
+        while vi < last and u > cum[vi]:
+            vi += 1
+        venue = lit[vi]
+        if venue.status[sym] not in TRADING_STATES:
             return
-        bid, _, ask, _ = venue.engine.books[world.instrument].l1()
-        ref = int(world.signals.mid)
+        bid, _, ask, _ = venue.books[sym].l1()
+        ref = int(signals.mid)
         bid = bid if bid is not None else (ask - 1 if ask is not None else ref - 1)
         ask = ask if ask is not None else bid + 1
-        side = 1 if d.uniform() < 0.5 else -1
+        side = 1 if uniform() < 0.5 else -1
         a = p.size_tail
-        size = 1 + int(self._size_scale * ((1.0 - d.uniform()) ** (-1.0 / a) - 1.0))
-        if d.uniform() < p.market_prob:
+        size = 1 + int(self._size_scale * ((1.0 - uniform()) ** (-1.0 / a) - 1.0))
+        if uniform() < p.market_prob:
             price = ask if side == 1 else bid
-            venue.submit(owner, world.instrument, side, size, price, 1, _IOC)
+            venue.submit(owner, sym, side, size, price, 1, _IOC)
             return
-        stress = max(0.0, world.signals.vol_ratio - 1.0)
+        stress = excess if excess > 0.0 else 0.0  # max(0, vol_ratio - 1)
         # under stress they post further out, and keep away from the touch altogether
         widen = p.stress_widen * stress
         offset = int(p.mean_offset_ticks * (widen / 4 + d.exponential() * (1.0 + widen))) - 1
-        fair = world.signals.fair
+        fair = signals.fair
         if side == 1:
             price = min(int(fair) - offset, ask - 1)
         else:
@@ -128,5 +153,5 @@ class NoiseTraders:
             return
         if len(mine) >= p.max_orders:
             ovi, old = mine.pop(0)
-            world.lit[ovi].cancel(owner, world.instrument, old)
-        mine.append((vi, venue.submit(owner, world.instrument, side, size, price, 1, _DAY)))
+            lit[ovi].cancel(owner, sym, old)
+        mine.append((vi, venue.submit(owner, sym, side, size, price, 1, _DAY)))

@@ -2,7 +2,10 @@
 level), moved with a modify when its price should change, replaced when it is gone.
 
 Execution reports keep the slots true: a fill updates inventory and frees a slot whose order
-is done; a cancel or a rejected modify frees the slot."""
+is done; a cancel or a rejected modify frees the slot. A slot that exists always shows a
+positive price and quantity, so `place` sends nothing when the slot already shows (price, qty),
+or when there is no slot and nothing to show: hot callers test that themselves and skip the
+call."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ _DAY = 1
 
 
 class Slots:
-    __slots__ = ("by_id", "inventory", "owner", "slots", "traded", "world")
+    __slots__ = ("by_id", "inventory", "owner", "slots", "traded", "version", "world")
 
     def __init__(self, world: World, owner: int) -> None:
         self.world = world
@@ -28,6 +31,7 @@ class Slots:
         self.by_id: dict[int, tuple[int, int, int]] = {}
         self.inventory = 0
         self.traded = 0
+        self.version = 0  # counts changes to `slots`: same version, same slots
 
     def on_report(self, ev: Event) -> None:
         kind = type(ev)
@@ -42,6 +46,7 @@ class Slots:
                 if key is not None and key in self.slots:
                     oid, price, _ = self.slots[key]
                     self.slots[key] = (oid, price, ev.leaves_qty)
+                    self.version += 1
         elif kind is OrderCancelled or kind is OrderRejected or kind is RequestRejected:
             self._free(ev.order_id)  # type: ignore[attr-defined]
 
@@ -49,6 +54,7 @@ class Slots:
         key = self.by_id.pop(order_id, None)
         if key is not None and self.slots.get(key, (0,))[0] == order_id:
             del self.slots[key]
+            self.version += 1
 
     def place(self, vi: int, side: int, level: int, price: int, qty: int) -> None:
         """Make the slot show `qty` at `price` (qty 0: pull it)."""
@@ -60,14 +66,17 @@ class Slots:
                 self.world.lit[vi].cancel(self.owner, self.world.instrument, current[0])
                 del self.slots[key]
                 self.by_id.pop(current[0], None)
+                self.version += 1
             return
         if current is None:
             oid = self.world.lit[vi].submit(self.owner, self.world.instrument, side, qty, price, 1, _DAY)
             self.slots[key] = (oid, price, qty)
             self.by_id[oid] = key
+            self.version += 1
         elif current[1] != price or current[2] != qty:
             self.world.lit[vi].modify(self.owner, self.world.instrument, current[0], price, qty)
             self.slots[key] = (current[0], price, qty)
+            self.version += 1
 
     def pull_all(self) -> None:
         for key in list(self.slots):

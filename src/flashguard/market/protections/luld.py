@@ -137,7 +137,8 @@ class Luld:
             require_int("price_ticks", price_ticks, 1)
         if type(qty) is not int or qty < 1:
             require_int("qty", qty, 1)
-        self._advance(t_ns)
+        if t_ns != self._now:
+            self._advance(t_ns)
         self._window.push(t_ns, price_ticks, qty)
         if self._status == "open":
             self._follow_mean()
@@ -208,7 +209,8 @@ class Luld:
         """(lower, upper) in ticks, inclusive; None before the first trade or if disabled."""
         if not self.params.enabled:
             return None
-        self._advance(t_ns)
+        if t_ns != self._now:
+            self._advance(t_ns)
         if self._frozen is not None:
             return self._frozen
         return self._current_bands(t_ns)
@@ -236,6 +238,11 @@ class Luld:
 
     def _advance(self, t_ns: int) -> None:
         now = self._now
+        if t_ns == now:
+            # Called several times per instant (an order's bands, its trades, the quote). The
+            # first call applied everything due by now, and every deadline or expiry set since
+            # lies after now (durations are >= 1 ns): nothing can be due.
+            return
         if now is not None and t_ns < now:
             require_time("t_ns", t_ns, now)
         self._now = t_ns
@@ -298,7 +305,8 @@ class Luld:
     def _current_bands(self, t_ns: int) -> tuple[int, int] | None:
         if not self._ref_den:
             return None
-        doubled = self._doubled(t_ns)
+        until = self._doubled_until
+        doubled = self._doubled_now if until is not None and t_ns < until else self._doubled(t_ns)
         bands = self._cache.get(doubled)
         if bands is None:
             reference = Fraction(self._ref_num, self._ref_den)

@@ -72,7 +72,8 @@ class StopLogic:
             return
         if type(price_ticks) is not int or price_ticks < 1:
             require_int("price_ticks", price_ticks, 1)
-        self._advance(t_ns)
+        if t_ns != self._now:
+            self._advance(t_ns)
         self._push(t_ns, price_ticks)
 
     def limit_price(self, t_ns: int, side: int) -> int | None:
@@ -145,6 +146,10 @@ class StopLogic:
 
     def _advance(self, t_ns: int) -> None:
         now = self._now
+        if t_ns == now:
+            # Called for each trade and order of an instant: the first call applied everything
+            # due by now, and a pause set since ends after now (pause_ns >= 1).
+            return
         if now is not None and t_ns < now:
             require_time("t_ns", t_ns, now)
         self._now = t_ns
