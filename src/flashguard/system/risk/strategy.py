@@ -2,9 +2,10 @@
 
 ACTIVE -> REDUCING (reduce-only: exits allowed, entries rejected) -> HALTED (working orders
 cancelled, no new orders; with on_halt = "flatten" the risk layer unwinds its positions, and
-only orders that reduce them pass). Triggers only move a strategy up that scale; a halted or reducing
-strategy returns to ACTIVE only by an explicit, journaled restart. The volatility level 1 is
-not a mode: it cuts order sizes while it lasts and lifts by itself when volatility falls.
+only orders that reduce them pass). Triggers only move a strategy up that scale; a halted or
+reducing strategy returns to ACTIVE only by an explicit, journaled restart. The volatility
+level 1 is not a mode: it cuts order sizes while it lasts and lifts by itself when volatility
+falls.
 
 Each trigger is a pure function of the strategy's state returning a `Breach` or None; the gate
 applies the action. The per-order checks here follow the pre-trade rule signature.
