@@ -7,9 +7,10 @@ environment sets FLASHGUARD_PURE=1.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Protocol
+
+from flashguard.core.native import c_twin
 
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
@@ -51,17 +52,8 @@ class WallClock:
             time.sleep(delay / NS_PER_SECOND)
 
 
-def _choose_sim_clock() -> type:
-    if os.environ.get("FLASHGUARD_PURE", "") not in ("", "0"):
-        return PySimClock
-    try:
-        from flashguard.core._cloop import SimClock as CSimClock
-    except ImportError:  # not built: no compiler, or installed with FLASHGUARD_PURE=1
-        return PySimClock
-    return CSimClock
-
-
 if TYPE_CHECKING:
     from flashguard.core._cloop import SimClock as SimClock
 else:
-    SimClock = _choose_sim_clock()
+    _C = c_twin("flashguard.core._cloop")
+    SimClock = _C.SimClock if _C is not None else PySimClock

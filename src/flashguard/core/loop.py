@@ -17,12 +17,12 @@ built, unless the environment sets FLASHGUARD_PURE=1; `IMPLEMENTATION` says whic
 from __future__ import annotations
 
 import heapq
-import os
 from collections.abc import Callable
 from itertools import count
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flashguard.core.clock import SimClock, WallClock
+from flashguard.core.native import c_twin
 
 
 class _AdvancingClock(Protocol):
@@ -95,19 +95,10 @@ class PyEventLoop:
         return n
 
 
-def _choose_loop() -> tuple[type, str]:
-    if os.environ.get("FLASHGUARD_PURE", "") not in ("", "0"):
-        return PyEventLoop, "python"
-    try:
-        from flashguard.core._cloop import EventLoop as CEventLoop
-    except ImportError:  # not built: no compiler, or installed with FLASHGUARD_PURE=1
-        return PyEventLoop, "python"
-    return CEventLoop, "c"
-
-
-_loop, IMPLEMENTATION = _choose_loop()
+_C = c_twin("flashguard.core._cloop")
+IMPLEMENTATION = "c" if _C is not None else "python"
 if TYPE_CHECKING:
     # typed as the C loop: its API is the public one both loops share
     from flashguard.core._cloop import EventLoop as EventLoop
 else:
-    EventLoop = _loop
+    EventLoop = _C.EventLoop if _C is not None else PyEventLoop

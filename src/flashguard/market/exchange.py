@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
@@ -47,9 +47,6 @@ from flashguard.market.protections.luld import Luld, LuldParams
 from flashguard.market.protections.stop_logic import StopLogic, StopLogicParams
 from flashguard.market.protections.transition import Transition
 from flashguard.market.venue import TRADING_STATES, Venue
-
-if TYPE_CHECKING:
-    from flashguard.market._cengine import OrderBook
 
 _MARKET = 2
 _LIMIT = 1
@@ -108,10 +105,6 @@ class Market:
         self._stops: dict[tuple[str, str], list[tuple[str, StopLogic]]] = {}
         # what guards each (venue, instrument): collar, LULD, stop logics (one lookup per order)
         self._guards: dict[tuple[str, str], _Guards] = {}
-        # each (venue, instrument)'s book, and per instrument the lit venues with their books:
-        # read on every request (a venue's books never change after it is built)
-        self._books: dict[tuple[str, str], OrderBook] = {}
-        self._lit_books: dict[str, list[tuple[Venue, OrderBook]]] = {s: [] for s in instruments}
         self._clamped: tuple[int, int, int, str] | None = None  # order id, side, limit, kind
         self._top: dict[tuple[str, str], tuple[int | None, int | None]] = {}
         self._bands: dict[str, tuple[int, int] | None] = dict.fromkeys(instruments)
@@ -139,9 +132,6 @@ class Market:
                 self._stops[key] = stops
             collar = PriceCollar(p.collar) if p.collar.enabled else None
             self._guards[key] = (collar, self._luld.get(sym), stops or None)
-            book = venue.engine.books[sym]
-            self._books[key] = book
-            self._lit_books[sym].append((venue, book))
 
     @property
     def venues(self) -> list[Venue | DarkPool]:
@@ -151,9 +141,10 @@ class Market:
         """Best bid and offer across the lit venues that are trading, right now."""
         bid: int | None = None
         ask: int | None = None
-        for v, book in self._lit_books[instrument]:
+        for v in self.lit:
             if v.status[instrument] not in TRADING_STATES:
                 continue
+            book = v.books[instrument]
             b = book.best_bid()
             a = book.best_ask()
             if b is not None and (bid is None or b > bid):
@@ -196,7 +187,7 @@ class Market:
                 elif side == -1 and (market or price < lo):
                     price, market = lo, False
         if stops is not None:
-            book = self._books[key]
+            book = venue.books[sym]
             if side == 1:
                 best = book.best_ask()
                 aggressive = best is not None and (market or price >= best)
@@ -225,9 +216,7 @@ class Market:
         if clamped is not None:
             self._clamped = None
             self._maybe_trigger(venue, key, request, events, clamped)
-        book = self._books.get(key)
-        if book is None:  # a venue guarded by this market without add_venue
-            book = venue.engine.books[sym]
+        book = venue.books[sym]
         top = (book.best_bid(), book.best_ask())
         if traded or top != self._top.get(key):
             self._top[key] = top
@@ -262,7 +251,7 @@ class Market:
         filled = sum(ev.qty for ev in events if type(ev) is OrderFilled and ev.order_id == order_id)
         if filled >= request.qty:
             return
-        book = self._books[key]
+        book = venue.books[key[1]]
         beyond = book.best_bid() if side == -1 else book.best_ask()
         if beyond is None or (beyond >= limit if side == -1 else beyond <= limit):
             return

@@ -23,7 +23,6 @@ environment sets FLASHGUARD_PURE=1; `IMPLEMENTATION` says which one ("c" or "pyt
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,7 @@ from flashguard.core.events import (
     RequestRejected,
     Trade,
 )
+from flashguard.core.native import c_twin
 from flashguard.core.orders import SelfTradePrevention, TimeInForce
 from flashguard.market.book import OrderBook, RestingOrder
 
@@ -391,19 +391,10 @@ class PyMatchingEngine:
         return out
 
 
-def _choose_engine() -> tuple[type, str]:
-    if os.environ.get("FLASHGUARD_PURE", "") not in ("", "0"):
-        return PyMatchingEngine, "python"
-    try:
-        from flashguard.market._cengine import MatchingEngine as CMatchingEngine
-    except ImportError:  # not built: no compiler, or installed with FLASHGUARD_PURE=1
-        return PyMatchingEngine, "python"
-    return CMatchingEngine, "c"
-
-
-_engine, IMPLEMENTATION = _choose_engine()
+_C = c_twin("flashguard.market._cengine")
+IMPLEMENTATION = "c" if _C is not None else "python"
 if TYPE_CHECKING:
     # typed as the C engine: its API is the public one both engines share
     from flashguard.market._cengine import MatchingEngine as MatchingEngine
 else:
-    MatchingEngine = _engine
+    MatchingEngine = _C.MatchingEngine if _C is not None else PyMatchingEngine

@@ -248,20 +248,7 @@ class Venue(VenueBase):
                 return
             request = admitted
         events = self.engine.handle(request)
-        # _report, written out: this runs once per message
-        routes = self._routes
-        if routes:
-            now = -1  # read from the clock at the first report that has a listener
-            for ev in events:
-                if type(ev) is Trade:
-                    continue
-                route = routes.get(ev.owner)  # type: ignore[attr-defined]
-                if route is not None:
-                    if now < 0:
-                        loop = self.loop
-                        now = loop.clock.now_ns()
-                        call_at = loop.call_at
-                    call_at(now + route[1], route[0], ev)
+        self._report(events)
         if self._subscribers:
             self._publish_market_data(instrument, events)
         if guard is not None:

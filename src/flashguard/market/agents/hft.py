@@ -17,7 +17,7 @@ import numpy as np
 from flashguard.core.events import Event, OrderAccepted, OrderFilled, OrderModified
 from flashguard.market.agents.base import Draws, World
 from flashguard.market.agents.quoting import Slots
-from flashguard.market.venue import TRADING_STATES, Venue
+from flashguard.market.venue import Venue
 
 _Quotes = tuple[tuple[Venue | None, int, int], tuple[Venue | None, int, int]]
 
@@ -52,8 +52,7 @@ class Hft:
 
     def _schedule(self) -> None:
         wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
-        loop = self.world.loop
-        loop.call_at(loop.clock.now_ns() + wait, self._wake)
+        self.world.call_after(wait, self._wake)
 
     def _on_report(self, ev: Event) -> None:
         kind = type(ev)
@@ -98,12 +97,10 @@ class Hft:
         self._unload(quotes)
         self._arbitrage(quotes)
         n = len(lit)
-        vi = int(self.draws.uniform() * n)
-        if vi >= n:
-            vi = n - 1
+        vi = self.draws.below(n)
         venue = lit[vi]
         slots = self.slots
-        if venue.status[sym] not in TRADING_STATES:
+        if not world.trading(venue):
             slots.pull_all()
             return
         bid, _, ask, _ = venue.books[sym].l1()
@@ -118,18 +115,9 @@ class Hft:
         flow_up = lean and ret > 0
         buy = p.size if inv + p.size <= p.inventory_limit and not flow_down else 0
         sell = p.size if inv - p.size >= -p.inventory_limit and not flow_up else 0
-        shown = slots.slots
         for other in range(n):
-            # pulling a slot that shows nothing sends nothing
             if other != vi:
-                if (other, 1, 0) in shown:
-                    slots.place(other, 1, 0, 0, 0)
-                if (other, -1, 0) in shown:
-                    slots.place(other, -1, 0, 0, 0)
-        # most wake-ups ask for what the slot already shows (see Slots.place): skip the call
-        cur = shown.get((vi, 1, 0))
-        if (cur[1] != bid or cur[2] != buy) if cur is not None else (buy > 0 and bid > 0):
-            slots.place(vi, 1, 0, bid, buy)
-        cur = shown.get((vi, -1, 0))
-        if (cur[1] != ask or cur[2] != sell) if cur is not None else (sell > 0 and ask > 0):
-            slots.place(vi, -1, 0, ask, sell)
+                slots.place(other, 1, 0, 0, 0)
+                slots.place(other, -1, 0, 0, 0)
+        slots.place(vi, 1, 0, bid, buy)
+        slots.place(vi, -1, 0, ask, sell)

@@ -26,7 +26,6 @@ import numpy as np
 from flashguard.core.clock import NS_PER_SECOND
 from flashguard.market.agents.base import Draws, World
 from flashguard.market.agents.quoting import Slots
-from flashguard.market.venue import TRADING_STATES
 
 
 class MarketMakerParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -74,8 +73,7 @@ class MarketMaker:
 
     def _schedule(self) -> None:
         wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))
-        loop = self.world.loop
-        loop.call_at(loop.clock.now_ns() + wait, self._wake)
+        self.world.call_after(wait, self._wake)
 
     def _wake(self) -> None:
         self._schedule()
@@ -96,9 +94,8 @@ class MarketMaker:
         center = mid - p.skew_ticks * inv / limit
         half = p.half_spread_ticks * max(1.0, s.vol_ratio / p.widen_vol) * (1 + 2 * s.toxicity)
         # Orders sent here only arrive later: which venues trade cannot change during a wake-up.
-        sym = world.instrument
         sizes = self._sizes
-        trading = [(vi, sizes[vi]) for vi, venue in enumerate(world.lit) if venue.status[sym] in TRADING_STATES]
+        trading = [(vi, sizes[vi]) for vi, venue in enumerate(world.lit) if world.trading(venue)]
         prices = []
         for level in range(p.levels):
             gap = half + level * p.level_gap_ticks
@@ -114,7 +111,6 @@ class MarketMaker:
         wanted = (prices, inv, trading)
         if wanted == self._quoted and slots.version == self._quoted_version:
             return
-        shown = slots.slots.get
         place = slots.place
         # Working orders count against the limit: everything showing could fill at once.
         bought = sold = 0
@@ -124,12 +120,7 @@ class MarketMaker:
                 sell = size if inv - sold - size >= -limit else 0
                 bought += buy
                 sold += sell
-                # most slots already show what is asked (see Slots.place): skip the call
-                cur = shown((vi, 1, level))
-                if (cur[1] != b or cur[2] != buy) if cur is not None else (buy > 0 and b > 0):
-                    place(vi, 1, level, b, buy)
-                cur = shown((vi, -1, level))
-                if (cur[1] != a or cur[2] != sell) if cur is not None else (sell > 0 and a > 0):
-                    place(vi, -1, level, a, sell)
+                place(vi, 1, level, b, buy)
+                place(vi, -1, level, a, sell)
         self._quoted = wanted
         self._quoted_version = slots.version

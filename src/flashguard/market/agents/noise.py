@@ -28,7 +28,6 @@ import numpy as np
 from flashguard.core.clock import NS_PER_MINUTE
 from flashguard.market.agents.activity import Activity
 from flashguard.market.agents.base import Draws, World
-from flashguard.market.venue import TRADING_STATES
 
 _IOC = 3
 _DAY = 1
@@ -78,45 +77,27 @@ class NoiseTraders:
     def _schedule(self) -> None:
         world = self.world
         boost = min(1.0 + self.p.vol_feedback * max(0.0, world.signals.vol_ratio - 1.0), 5.0)
-        loop = world.loop
         if self._activity is not None:
-            boost *= self._activity.level(loop.now_ns())
+            boost *= self._activity.level(world.loop.now_ns())
         wait = int(self.draws.exponential() * self._mean_wait_ns / boost) + 1
-        loop.call_at(loop.clock.now_ns() + wait, self._act)
+        world.call_after(wait, self._act)
 
-    # The hot path of every scenario (one call per noise action): the next action's schedule,
-    # draws, book reads and the venue choice are written out here rather than called (in the
-    # order _schedule and Draws.below would make them).
+    # The hot path of every scenario (one call per noise action): the book read and the venue
+    # choice are written out here, and the draws bound to locals.
     def _act(self) -> None:
+        self._schedule()
         world = self.world
         signals = world.signals
         p = self.p
-        # min(1 + feedback * max(0, vol_ratio - 1), 5) without the two builtin calls (the same
-        # values: max and min keep their first argument on ties and NaN)
-        excess = signals.vol_ratio - 1.0
-        boost = 1.0 + p.vol_feedback * (excess if excess > 0.0 else 0.0)
-        if boost > 5.0:
-            boost = 5.0
-        loop = world.loop
-        clock = loop.clock
-        if self._activity is not None:
-            boost *= self._activity.level(clock.now_ns())
         d = self.draws
-        wait = int(d.exponential() * self._mean_wait_ns / boost) + 1
-        loop.call_at(clock.now_ns() + wait, self._act)
         uniform = d.uniform
-        n = p.count
-        i = int(uniform() * n)
-        if i >= n:
-            i = n - 1
+        i = d.below(p.count)
         owner = self.first_owner + i
         mine = self.orders[i]
         sym = world.instrument
         lit = world.lit
         if mine and uniform() < p.cancel_prob:
-            n = len(mine)
-            k = int(uniform() * n)
-            vi, oid = mine.pop(k if k < n else n - 1)
+            vi, oid = mine.pop(d.below(len(mine)))
             lit[vi].cancel(owner, sym, oid)
             return
         # the venue: the first whose cumulative depth weight reaches a uniform draw
@@ -127,7 +108,7 @@ class NoiseTraders:
         while vi < last and u > cum[vi]:
             vi += 1
         venue = lit[vi]
-        if venue.status[sym] not in TRADING_STATES:
+        if not world.trading(venue):
             return
         bid, _, ask, _ = venue.books[sym].l1()
         ref = int(signals.mid)
@@ -140,7 +121,7 @@ class NoiseTraders:
             price = ask if side == 1 else bid
             venue.submit(owner, sym, side, size, price, 1, _IOC)
             return
-        stress = excess if excess > 0.0 else 0.0  # max(0, vol_ratio - 1)
+        stress = max(0.0, signals.vol_ratio - 1.0)
         # under stress they post further out, and keep away from the touch altogether
         widen = p.stress_widen * stress
         offset = int(p.mean_offset_ticks * (widen / 4 + d.exponential() * (1.0 + widen))) - 1

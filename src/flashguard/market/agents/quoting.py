@@ -4,8 +4,8 @@ level), moved with a modify when its price should change, replaced when it is go
 Execution reports keep the slots true: a fill updates inventory and frees a slot whose order
 is done; a cancel or a rejected modify frees the slot. A slot that exists always shows a
 positive price and quantity, so `place` sends nothing when the slot already shows (price, qty),
-or when there is no slot and nothing to show: hot callers test that themselves and skip the
-call."""
+or when there is no slot and nothing to show. `version` counts changes to the slots: a caller
+that finds it unchanged knows the slots show what it last asked for."""
 
 from __future__ import annotations
 

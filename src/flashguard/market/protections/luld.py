@@ -137,8 +137,7 @@ class Luld:
             require_int("price_ticks", price_ticks, 1)
         if type(qty) is not int or qty < 1:
             require_int("qty", qty, 1)
-        if t_ns != self._now:
-            self._advance(t_ns)
+        self._advance(t_ns)
         self._window.push(t_ns, price_ticks, qty)
         if self._status == "open":
             self._follow_mean()
@@ -209,8 +208,7 @@ class Luld:
         """(lower, upper) in ticks, inclusive; None before the first trade or if disabled."""
         if not self.params.enabled:
             return None
-        if t_ns != self._now:
-            self._advance(t_ns)
+        self._advance(t_ns)
         if self._frozen is not None:
             return self._frozen
         return self._current_bands(t_ns)
@@ -305,8 +303,7 @@ class Luld:
     def _current_bands(self, t_ns: int) -> tuple[int, int] | None:
         if not self._ref_den:
             return None
-        until = self._doubled_until
-        doubled = self._doubled_now if until is not None and t_ns < until else self._doubled(t_ns)
+        doubled = self._doubled(t_ns)
         bands = self._cache.get(doubled)
         if bands is None:
             reference = Fraction(self._ref_num, self._ref_den)

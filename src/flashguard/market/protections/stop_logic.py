@@ -72,8 +72,7 @@ class StopLogic:
             return
         if type(price_ticks) is not int or price_ticks < 1:
             require_int("price_ticks", price_ticks, 1)
-        if t_ns != self._now:
-            self._advance(t_ns)
+        self._advance(t_ns)
         self._push(t_ns, price_ticks)
 
     def limit_price(self, t_ns: int, side: int) -> int | None:

@@ -16,10 +16,10 @@ holds the twins equal). FLASHGUARD_PURE=1 keeps everything in Python.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from types import ModuleType
 
+from flashguard.core.native import c_twin
 from flashguard.system.risk.killswitch import KillSwitch
 from flashguard.system.risk.ledger import OrderRecord, PositionBook, StrategyBook
 from flashguard.system.risk.limits import OrderLimits
@@ -135,11 +135,8 @@ def admit_limit_order(o: RiskOrder, v: View) -> bool:
 
 def _load_c() -> ModuleType | None:
     """The C twin (_cgate.c) bound to these classes, when it is built."""
-    if os.environ.get("FLASHGUARD_PURE", "") not in ("", "0"):
-        return None
-    try:
-        from flashguard.system.risk import _cgate
-    except ImportError:  # not built: no compiler, or installed with FLASHGUARD_PURE=1
+    _cgate = c_twin("flashguard.system.risk._cgate")
+    if _cgate is None:
         return None
     classes = (RiskOrder, View, OrderLimits, StrategyBook, PositionBook, InstrumentMarket,
                VenueSession, TokenBucket, OrderRecord, RateWindow, KillSwitch, PortfolioRisk)

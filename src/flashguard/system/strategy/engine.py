@@ -171,30 +171,27 @@ class StrategyEngine:
 
     def _unwind(self, name: str) -> None:
         """The risk layer flattens a halted strategy: one aggressive parent per position."""
-        if name not in self.strategies or not self.gate.flattening(name):
-            return
-        for instrument, pos in self.gate.positions(name).items():
-            if (name, instrument) not in self._unwinds:
-                pid = self._submit(name, Intent(instrument, -1 if pos > 0 else 1, abs(pos),
-                                                urgency=AGGRESSIVE, tag="halt_flatten"),
-                                   unwind=True)
-                if pid is not None and pid in self._parents[name]:
-                    self._unwinds[(name, instrument)] = pid
+        if name in self.strategies and self.gate.flattening(name):
+            for instrument in self.gate.positions(name):
+                self._toward(name, instrument, 0, self._unwinds, "halt_flatten", unwind=True)
 
     def _reduce_gross(self) -> None:
         for (name, instrument), target in self.gate.reduction_targets().items():
-            strategy = self.strategies.get(name)
-            if strategy is None or (name, instrument) in self._reductions:
-                continue
-            delta = target - self.gate.position(name, instrument)
-            if delta:
-                pid = self.submit_intent(
-                    strategy,
-                    Intent(instrument, 1 if delta > 0 else -1, abs(delta), urgency=AGGRESSIVE,
-                           tag="reduce_gross"),
-                )
-                if pid is not None and pid in self._parents[name]:
-                    self._reductions[(name, instrument)] = pid
+            if name in self.strategies:
+                self._toward(name, instrument, target, self._reductions, "reduce_gross")
+
+    def _toward(self, name: str, instrument: str, target: int,
+                working: dict[tuple[str, str], str], tag: str, unwind: bool = False) -> None:
+        """An aggressive parent from the position to `target`, unless one (kept in `working`)
+        is already at it: the risk layer's own orders on the strategy's book."""
+        key = (name, instrument)
+        delta = target - self.gate.position(name, instrument)
+        if key in working or not delta:
+            return
+        pid = self._submit(name, Intent(instrument, 1 if delta > 0 else -1, abs(delta),
+                                        urgency=AGGRESSIVE, tag=tag), unwind)
+        if pid is not None and pid in self._parents[name]:
+            working[key] = pid
 
     # --- the strategies' context -------------------------------------------------------------
 
