@@ -384,3 +384,25 @@ def test_repeated_executions_in_a_short_window_halt() -> None:
     assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
     [action] = rig.actions("halt_strategy")
     assert (action.rule, action.value, action.limit) == ("repeated_executions", 4, 3)
+
+
+def test_an_operator_halt_is_layer_2s_halt_with_who_and_why() -> None:
+    """halt_strategy: the operator's halt cancels the strategy's orders and, with on_halt =
+    "flatten", unwinds it, as a limit's halt does; it acts with layer 2's rules switched off
+    too (a person's decision is not an automatic rule), and says so once."""
+    for disabled in (frozenset(), frozenset({"L2"})):
+        rig = Rig(matrix(strategy_defaults={**ROOMY, "on_halt": "flatten"}), disabled=disabled)
+        rig.at(SEC).market("ABC", 9_999, 10_001)
+        long(rig, 10, price=10_000)
+        working = rig.send(rig.order(side=1, qty=2, price=9_990))
+        with pytest.raises(ValueError, match="reason=''"):
+            rig.gate.halt_strategy("s1", "risk-officer", "")
+        assert rig.gate.halt_strategy("s1", "risk-officer", "manual oversight")
+        assert rig.gate.strategy_mode("s1") == StrategyMode.HALTED
+        assert [c.order_id for c in rig.cancels] == [working.order_id]
+        [halt] = rig.actions(l2.HALT)
+        assert (halt.layer, halt.rule, halt.detail) == (
+            "L2", "manual", "by=risk-officer: manual oversight")
+        assert [a.detail[-7:] for a in rig.actions(l2.FLATTEN)] == ["ABC +10"]
+        assert not rig.gate.halt_strategy("s1", "risk-officer", "again")
+        assert len(rig.actions(l2.HALT)) == 1

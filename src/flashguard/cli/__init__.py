@@ -9,6 +9,7 @@ from flashguard.cli.journal import app as journal_app
 from flashguard.cli.market import app as market_app
 from flashguard.cli.risk import app as risk_app
 from flashguard.cli.run import run as run_command
+from flashguard.cli.serve import serve as serve_command
 
 app = typer.Typer(
     name="flashguard",
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("run")(run_command)
+app.command("serve")(serve_command)
 app.add_typer(data_app, name="data", help="Recorded market data (LOBSTER).")
 app.add_typer(market_app, name="market", help="The market laboratory: scenarios, venues, the crowd.")
 app.add_typer(risk_app, name="risk")

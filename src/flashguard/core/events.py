@@ -190,6 +190,18 @@ class KillSwitch(Event, frozen=True, gc=False, tag="kill_switch"):
     reason: str
 
 
+class OperatorCommand(Event, frozen=True, gc=False, tag="operator"):
+    """A person's command through the operator service, journaled before it is carried out:
+    action ("kill", "reset", "halt", "resume"), who (the token's name) in which role, why,
+    and the target (a strategy's name for halt and resume)."""
+
+    action: str
+    by: str
+    role: str
+    reason: str
+    target: str = ""
+
+
 # --- what the system did -------------------------------------------------------------------
 
 
@@ -270,6 +282,7 @@ AnyEvent = Union[
     Quote,
     RiskAction,
     KillSwitch,
+    OperatorCommand,
     OrderSubmitted,
     LuldBand,
     RouteDecision,

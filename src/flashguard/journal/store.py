@@ -1,9 +1,9 @@
 """An append-only event journal in SQLite (WAL mode).
 
 One row per event: seq (1, 2, ...), t_ns, type (the event's tag) and the event encoded with
-msgspec JSON. Durability is per kind: risk decisions and kill-switch events are committed at
-once (fsync'd by SQLite's synchronous=FULL); everything else is group-committed every
-`group` events or on `flush()`. Anything a caller must not acknowledge before it is durable
+msgspec JSON. Durability is per kind: risk decisions, kill-switch events and operators'
+commands are committed at once (fsync'd by SQLite's synchronous=FULL); everything else is
+group-committed every `group` events or on `flush()`. Anything a caller must not acknowledge before it is durable
 goes through `append(..., durable=True)` or is followed by `flush()`.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from flashguard.core.events import AnyEvent, Event, KillSwitch, RiskAction
+from flashguard.core.events import AnyEvent, Event, KillSwitch, OperatorCommand, RiskAction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_ALWAYS_DURABLE = (RiskAction, KillSwitch)
+_ALWAYS_DURABLE = (RiskAction, KillSwitch, OperatorCommand)
 
 
 class JournalError(ValueError):
@@ -65,7 +65,9 @@ class Journal:
         if group < 1:
             raise ValueError(f"group={group} must be >= 1")
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        # one thread at a time, not always the one that opened it (the operator service
+        # opens the journal before its server thread writes to it)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self._db.executescript(_SCHEMA)

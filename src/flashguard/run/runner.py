@@ -52,13 +52,18 @@ def start(
     label: str = "",
 ) -> dict[str, Any]:
     """A fresh run into directory (a previous run's outputs there are replaced)."""
+    clear_outputs(directory)
+    with Journal(directory / JOURNAL, group=GROUP) as journal:
+        write_meta(journal, inputs)
+        return execute(inputs, directory, journal, console, reports=reports, label=label)
+
+
+def clear_outputs(directory: Path) -> None:
+    """Make directory ready for a fresh run: a previous run's outputs there are removed."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in _OUTPUTS:
         (directory / name).unlink(missing_ok=True)
     shutil.rmtree(directory / ABLATION, ignore_errors=True)  # an earlier run's variants
-    with Journal(directory / JOURNAL, group=GROUP) as journal:
-        write_meta(journal, inputs)
-        return execute(inputs, directory, journal, console, reports=reports, label=label)
 
 
 def write_meta(journal: Journal, inputs: RunInputs) -> None:

@@ -3,7 +3,8 @@
     gate.check(order)          -> None (pass) or the Rejection; cancels go through
     gate.check_cancel(...)     -> always passes; counts the message
     gate.on_event(event)       execution reports, quotes, trades, venue status, LULD bands
-    gate.kill / reset / restart_strategy / clear_portfolio_reduce_only: operator decisions
+    gate.kill / reset / halt_strategy / restart_strategy / clear_portfolio_reduce_only:
+        operator decisions
 
 Every decision is emitted as an event through `emit`: a RiskAction (time, layer, rule,
 measured value, limit, action) for each reject, state change, reduction, kill and reset, an
@@ -456,10 +457,13 @@ class RiskGate:
             sb.size_permille = keep
             self._action(t, L2, breach, sb.name)
 
-    def _escalate(self, sb: StrategyBook, breach: Breach, t: int) -> None:
-        """Move a strategy up to the mode the breach calls for, and cancel what must go."""
+    def _escalate(
+        self, sb: StrategyBook, breach: Breach, t: int, *, manual: bool = False
+    ) -> None:
+        """Move a strategy up to the mode the breach calls for, and cancel what must go. An
+        operator's halt (`manual`) acts even with layer 2's automatic rules switched off."""
         target = l2.MODE_OF[breach.action]
-        if target <= sb.mode or not self._l2:
+        if target <= sb.mode or not (self._l2 or manual):
             return
         sb.mode = target
         self._action(t, L2, breach, sb.name)
@@ -482,6 +486,21 @@ class RiskGate:
                 "positions unwound by the risk layer: "
                 + ", ".join(f"{sym} {pos:+d}" for sym, pos in held.items()),
             ))
+
+    def halt_strategy(self, strategy: str, by: str, reason: str) -> bool:
+        """An operator halts a strategy: layer 2's own halt, journaled with who and why. Its
+        orders are cancelled, its parents dropped, and with on_halt = "flatten" the risk layer
+        unwinds what it holds, exactly as when a limit halts it. False if it already was."""
+        if not by.strip() or not reason.strip():
+            raise ValueError(f"a halt needs who and why: by={by!r} reason={reason!r}")
+        sb = self.state.strategy(strategy)
+        if sb.mode == _HALTED:
+            return False
+        self._escalate(
+            sb, Breach("manual", 1, 0, l2.HALT, f"by={by}: {reason}"), self.clock.now_ns(),
+            manual=True,
+        )
+        return True
 
     def restart_strategy(self, strategy: str, by: str, reason: str) -> None:
         """Put a reducing or halted strategy back to ACTIVE: an operator's journaled decision.
