@@ -4,7 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean browser
+
+# Debian's Chromium for the dashboard's browser test (Playwright drives it; no browser
+# download). Installed once, as root or through sudo.
+CHROMIUM ?= /usr/bin/chromium
+APT := DEBIAN_FRONTEND=noninteractive $(shell [ "$$(id -u)" = 0 ] || echo sudo) apt-get
 
 setup: $(VENV)/.installed
 
@@ -22,7 +27,13 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: lint
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(APT) install -y -q --no-install-recommends chromium || \
+	  ($(APT) update -q && $(APT) install -y -q --no-install-recommends chromium)
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -q -n 2
 	$(PY) bench/matching.py --quick
 	$(PY) bench/risk.py --quick

@@ -313,3 +313,59 @@ def test_a_risk_breach_reaches_the_event_stream_within_a_second_at_real_time(
     assert any(ev["type"] == "risk_action" and ev["layer"] == "L4" for _, ev in received)
     print(f"alert latency: {len(lags)} events, max {max(lags) * 1000:.0f} ms")
     assert max(lags) < 1.0, lags
+
+
+def test_the_run_finishes_with_flashguard_runs_outputs(tmp_path: Path, tokens) -> None:
+    """A paced run that reaches the scenario's end writes the journal, bars and summary of a
+    `flashguard run` of the same inputs: the same journal rows."""
+    from rich.console import Console
+
+    from flashguard.market.scenario import scenario_text
+    from flashguard.run.runner import start
+
+    text, _ = scenario_text("may6")
+    short = tmp_path / "short.toml"
+    short.write_text(text.replace("duration_s = 7200", "duration_s = 30"), encoding="utf-8")
+    wall = FakeWall()
+    live = LiveRun(tmp_path / "live", make_inputs(str(short), 1), speed=1.0, clock=wall)
+    while not live.replay_step():
+        pass
+    live.start_pacing()
+    with TestClient(create_app(live, tokens, pace=False)) as client:
+        advance(live, wall, 10)
+        assert client.get("/api/status", headers=auth(VIEWER)).json()["state"] == "running"
+        advance(live, wall, 25)
+        assert client.get("/api/status", headers=auth(VIEWER)).json()["state"] == "finished"
+    summary = json.loads((tmp_path / "live" / "summary.json").read_text())
+    offline = start(make_inputs(str(short), 1), tmp_path / "offline", Console(quiet=True),
+                    reports=False)
+    assert summary["events"] == offline["events"] > 0
+    assert summary["system"] == offline["system"]
+
+    def rows(d: Path) -> list[tuple]:
+        db = sqlite3.connect(d / "journal.sqlite")
+        try:
+            return db.execute("SELECT seq, t_ns, type, body FROM events ORDER BY seq").fetchall()
+        finally:
+            db.close()
+
+    assert rows(tmp_path / "live") == rows(tmp_path / "offline")
+
+
+def test_serve_refuses_bad_input_naming_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flashguard.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["serve", "--tokens", str(tmp_path / "none.toml")])
+    assert r.exit_code == 2 and "--tokens=" in r.output and "cannot read" in r.output
+    (tmp_path / "t.toml").write_text(TOKENS, encoding="utf-8")
+    r = runner.invoke(app, ["serve", "--tokens", str(tmp_path / "t.toml"), "--speed", "0",
+                            "--journal", str(tmp_path / "j")])
+    assert r.exit_code == 2 and "--speed=0" in r.output
+    r = runner.invoke(app, ["serve", "nosuch", "--tokens", str(tmp_path / "t.toml")])
+    assert r.exit_code == 2 and "nosuch" in r.output
+    r = runner.invoke(app, ["serve", "--tokens", str(tmp_path / "t.toml"), "--journal",
+                            str(tmp_path / "empty")])
+    assert r.exit_code == 2 and "no run there" in r.output
