@@ -369,3 +369,13 @@ def test_serve_refuses_bad_input_naming_it(tmp_path: Path) -> None:
     r = runner.invoke(app, ["serve", "--tokens", str(tmp_path / "t.toml"), "--journal",
                             str(tmp_path / "empty")])
     assert r.exit_code == 2 and "no run there" in r.output
+
+
+def test_the_example_tokens_file_the_readme_uses_loads() -> None:
+    from flashguard.serve.auth import load_tokens
+
+    path = Path(__file__).resolve().parents[2] / "config" / "tokens-example.toml"
+    tokens = load_tokens(path)
+    assert len(tokens) == 2
+    user = tokens.user("example-risk-officer-token-change-me")
+    assert user is not None and user.may_act and user.name == "risk-officer"
