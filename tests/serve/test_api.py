@@ -379,3 +379,23 @@ def test_the_example_tokens_file_the_readme_uses_loads() -> None:
     assert len(tokens) == 2
     user = tokens.user("example-risk-officer-token-change-me")
     assert user is not None and user.may_act and user.name == "risk-officer"
+
+
+def test_a_late_reader_still_gets_the_days_decisions() -> None:
+    """Older than the event window, /api/events?since= gives the decisions (risk actions,
+    kill switch, regime changes, venue statuses, operators' commands), then the window."""
+    from flashguard.core.events import KillSwitch, OperatorCommand, Quote
+    from flashguard.serve.observer import Observer
+
+    obs = Observer.for_venues([("XNAS", False)])
+    obs.window = 10
+    for seq in range(1, 101):
+        ev = (OperatorCommand(seq, "kill", "a", "risk-manager", "why") if seq == 7
+              else KillSwitch(seq, True, "a", "why") if seq == 8
+              else Quote(seq, "XNAS", "ABC", 1, 1, 2, 1))
+        obs.on_event(seq, ev)
+    assert obs.base > 8  # the window has moved past them
+    got = [seq for seq, _ in obs.since(0)]
+    assert got[:2] == [7, 8] and got[2:] == list(range(obs.base, 101))
+    assert [seq for seq, _ in obs.since(7)][:1] == [8]
+    assert [seq for seq, _ in obs.since(95)] == [96, 97, 98, 99, 100]

@@ -7,28 +7,36 @@ The observer sees every event the run journals, with its seq, right after the jo
 - each venue's last quote, trade, status and LULD band;
 - one price point per lit venue and one equity point per portfolio snapshot (each simulated
   second), and every halt, pause or auction interval, for the dashboard's charts;
-- rejection counts per risk layer.
+- rejection counts per risk layer;
+- every decision (risk actions, kill switch, regime changes, venue statuses, operators'
+  commands) for the whole run, so a page opened late still reads the day's decisions.
 
 It only reads events: it never calls into the system, so looking cannot change the run.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flashguard.core.events import (
     Event,
+    KillSwitch,
     LuldBand,
+    OperatorCommand,
     OrderRejected,
     PortfolioSnapshot,
     Quote,
+    RegimeChange,
+    RiskAction,
     Trade,
     VenueStatus,
 )
 
 WINDOW = 200_000  # events kept for /api/events (a client further behind starts at the oldest)
 NOT_OPEN = frozenset({"halted", "paused", "auction", "closed", "disconnected"})
+DECISIONS = (RiskAction, KillSwitch, RegimeChange, VenueStatus, OperatorCommand)
 
 
 @dataclass(slots=True)
@@ -58,6 +66,7 @@ class Observer:
     venues: dict[str, VenueView]
     window: int = WINDOW
     events: list[tuple[int, Event]] = field(default_factory=list)
+    decisions: list[tuple[int, Event]] = field(default_factory=list)  # kept for the whole run
     base: int = 1  # seq of events[0]
     prices: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # venue -> (t, ticks)
     equity: list[tuple[int, float, float, float]] = field(default_factory=list)
@@ -80,6 +89,8 @@ class Observer:
             del self.events[: len(self.events) - self.window]
             self.base = self.events[0][0]
         kind = type(ev)
+        if kind in DECISIONS:
+            self.decisions.append((seq, ev))
         if kind is Quote:
             assert isinstance(ev, Quote)
             v = self.venues.get(ev.venue)
@@ -110,9 +121,13 @@ class Observer:
             self.rejections[layer] = self.rejections.get(layer, 0) + 1
 
     def since(self, seq: int) -> list[tuple[int, Event]]:
-        """The kept events after seq (from the oldest kept when seq is older than that)."""
-        start = max(0, seq + 1 - self.base)
-        return self.events[start:]
+        """The events after seq: all of them while they are in the window; older than the
+        window, the decisions before it, then the window."""
+        if seq + 1 >= self.base or not self.events:
+            return self.events[max(0, seq + 1 - self.base):]
+        older = self.decisions[bisect_right(self.decisions, seq, key=_seq):
+                               bisect_left(self.decisions, self.base, key=_seq)]
+        return older + self.events
 
     def _sample(self, ev: PortfolioSnapshot) -> None:
         self.equity.append((ev.t_ns, ev.equity, ev.drawdown_pct, ev.var))
@@ -134,3 +149,7 @@ class Observer:
         if ev.status in NOT_OPEN:
             v.interval = Interval(v.name, ev.status, ev.t_ns)
             self.intervals.append(v.interval)
+
+
+def _seq(item: tuple[int, Event]) -> int:
+    return item[0]

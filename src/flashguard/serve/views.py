@@ -36,6 +36,7 @@ def status(live: LiveRun, user: User) -> dict[str, Any]:
         "state": live.state,
         "scenario": sc.name,
         "seed": live.inputs.seed,
+        "tick_size": str(sc.instrument.tick_size),
         "speed": live.speed,
         "sim_time_ns": now,
         "sim_time": clock_text(now),
