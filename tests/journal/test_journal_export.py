@@ -21,6 +21,7 @@ from flashguard.core.events import (
     LuldBand,
     ModifyOrder,
     NewOrder,
+    OperatorCommand,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
@@ -65,6 +66,7 @@ def one_of_each(t0: int = 1_000) -> list[Event]:
         RouteDecision(t0 + 17, "exec", "p1", "ES", "reroute", "B", 5, 4450, "fill rate 0.2"),
         RegimeChange(t0 + 18, "momentum", "preservation", "vpin cdf 0.93"),
         PortfolioSnapshot(t0 + 19, 999_000.5, -1000.5, 0.1, 5e4, -1e4, 1234.5, 2345.25, 0.5, "reducing"),
+        OperatorCommand(t0 + 20, "halt", "risk-officer", "risk-manager", "review", "momentum"),
     ]
 
 

@@ -55,6 +55,8 @@ class Recorder:
         if self.seq < self._verify_upto:
             self.seq += 1
             self._check(ev)
+            if self.seq == self._verify_upto:
+                self._close_rows()
             return
         self.seq = self.journal.append(ev)
 
@@ -73,6 +75,12 @@ class Recorder:
                 f"t_ns={row[1]} {row[3]!r}, the rerun produced {tag} at t_ns={ev.t_ns} {body!r}. "
                 "The code or the inputs changed since the run started: start a new run."
             )
+
+    def _close_rows(self) -> None:
+        """Close the journal reader in the thread that used it (sqlite's rule)."""
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
 
     def finish(self) -> None:
         """After the run: every stored row must have been reproduced."""
