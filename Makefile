@@ -40,6 +40,7 @@ test: lint $(CHROMIUM)
 	$(PY) bench/simulate.py --quick
 	$(PY) bench/router.py --quick
 	$(PY) bench/loop.py --quick
+	$(PY) bench/sweep.py --quick
 
 bench: setup
 	$(PY) bench/matching.py
@@ -47,6 +48,7 @@ bench: setup
 	$(PY) bench/simulate.py
 	$(PY) bench/loop.py
 	$(PY) bench/router.py
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so src/flashguard/core/_cloop*.so src/flashguard/system/risk/_cgate*.so

@@ -10,6 +10,7 @@ from flashguard.cli.market import app as market_app
 from flashguard.cli.risk import app as risk_app
 from flashguard.cli.run import run as run_command
 from flashguard.cli.serve import serve as serve_command
+from flashguard.cli.sweep import sweep as sweep_command
 
 app = typer.Typer(
     name="flashguard",
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("run")(run_command)
+app.command("sweep")(sweep_command)
 app.command("serve")(serve_command)
 app.add_typer(data_app, name="data", help="Recorded market data (LOBSTER).")
 app.add_typer(market_app, name="market", help="The market laboratory: scenarios, venues, the crowd.")
