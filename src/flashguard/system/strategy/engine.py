@@ -91,6 +91,9 @@ class StrategyEngine:
         self._seq = 0
         self._signal = ""
         self._next_check = 0
+        # instrument -> the on_market_data of each strategy that hears it and has one (a
+        # strategy without its own hears nothing: the base hook does nothing)
+        self._listeners: dict[str, list[Callable[[Event], None]]] = {}
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class StrategyEngine:
             self.gate.set_agency(strategy.name)
         self.strategies[strategy.name] = strategy
         self._parents[strategy.name] = {}
+        self._listeners.clear()
         self.regime.drawdown_breached(strategy.name)  # watched from now on
 
     def start(self) -> None:
@@ -129,10 +133,21 @@ class StrategyEngine:
             monitor.on_status(ev.venue, instrument, ev.status)
         # the regime first: a strategy sees this event already in the mode it calls for
         self._maybe_evaluate(now)
-        for s in list(self.strategies.values()):
-            # a status without an instrument is the whole venue's: everyone hears it
-            if not s.instruments or not instrument or instrument in s.instruments:
-                s.on_market_data(ev)
+        listeners = self._listeners.get(instrument)
+        if listeners is None:
+            listeners = self._listeners[instrument] = self._hearing(instrument)
+        for hook in listeners:
+            hook(ev)
+
+    def _hearing(self, instrument: str) -> list[Callable[[Event], None]]:
+        """The hooks of the strategies that hear instrument's market data, in the order they
+        were added. A status without an instrument is the whole venue's: everyone hears it."""
+        return [
+            s.on_market_data for s in self.strategies.values()
+            if (not s.instruments or not instrument or instrument in s.instruments)
+            and (type(s).on_market_data is not Strategy.on_market_data
+                 or "on_market_data" in getattr(s, "__dict__", {}))
+        ]
 
     def on_risk_event(self, ev: Event) -> None:
         """The gate's decisions: directives are applied once the gate's call has returned."""
