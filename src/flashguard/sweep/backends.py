@@ -93,11 +93,18 @@ def run_ray(jobs: list[Job], workers: int) -> Iterator[Rows]:
             if address:
                 ray.init(address=address, log_to_driver=False)
             else:
-                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False)
+                # address="local": a new instance of our own, even when another Ray runs on
+                # this machine (a plain ray.init() would join that one instead)
+                ray.init(address="local", num_cpus=workers, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False)
         except Exception as exc:  # ray raises ConnectionError, RuntimeError, ValueError...
             where = f"RAY_ADDRESS={address!r}" if address else "a local Ray instance"
-            raise BackendError(f"--backend=ray: cannot start {where}: {exc}") from None
+            hint = ""
+            if address and not os.environ.get("RAY_AUTH_MODE"):
+                hint = (" (a cluster started by `ray start` uses token authentication since "
+                        "Ray 2.59: set RAY_AUTH_MODE=token, with the cluster's token in "
+                        "~/.ray/auth_token or RAY_AUTH_TOKEN)")
+            raise BackendError(f"--backend=ray: cannot start {where}: {exc}{hint}") from None
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_batch)
         pending = [task.remote(b) for b in batches(jobs, workers)]
