@@ -126,11 +126,12 @@ def test_a_viewer_reads_everything_and_changes_nothing(served) -> None:
 
 
 def test_reads_describe_the_running_system(served) -> None:
-    client, live, _ = served
+    client, live, wall = served
     s = client.get("/api/status", headers=auth(RM)).json()
     assert s["state"] == "running" and s["scenario"] == "may6" and s["seed"] == 1
     assert s["sim_time_ns"] == live.now_ns == live.scenario.start_ns + 20 * NS_PER_SECOND
     assert s["sim_time"] == "13:45:20"
+    assert s["lag_s"] == 0.0  # caught up with its pace
     assert s["kill_switch"] == {"engaged": False, "by": None, "reason": None,
                                 "since_ns": None, "since": None, "reset_pending": None}
     assert [x["name"] for x in s["strategies"]] == ["momentum", "market_maker", "twap"]
@@ -153,6 +154,10 @@ def test_reads_describe_the_running_system(served) -> None:
     assert len(later["equity"]) == 10
     p = client.get("/api/positions", headers=auth(RM)).json()
     assert isinstance(p["positions"], list)
+    wall.now += 3  # three wall seconds pass without a step: 3 s behind
+    assert client.get("/api/status", headers=auth(RM)).json()["lag_s"] == 3.0
+    advance(live, wall, 0)
+    assert client.get("/api/status", headers=auth(RM)).json()["lag_s"] == 0.0
 
 
 def test_kill_is_journaled_cancels_everything_and_survives_a_restart(

@@ -212,6 +212,13 @@ class LiveRun:
             self._finish()
         return max(0, target - self.now_ns)
 
+    def lag_s(self) -> float:
+        """How far behind its pace the simulation is, in wall seconds (0: on time)."""
+        if self.pace is None or self.finished:
+            return 0.0
+        target = min(self.pace.target(self._wall()), self.scenario.end_ns)
+        return max(0, target - self.now_ns) / NS_PER_SECOND / self.speed
+
     def _finish(self) -> None:
         self.recorder.finish()
         self.journal.flush()

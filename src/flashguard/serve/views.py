@@ -46,6 +46,7 @@ def status(live: LiveRun, user: User) -> dict[str, Any]:
         "journal_seq": live.recorder.seq,
         "pace": None if pace is None else {"wall_s": pace.wall_s, "sim_ns": pace.sim_ns,
                                             "speed": pace.speed},
+        "lag_s": round(live.lag_s(), 3),
         "mode": system.mode(),
         "kill_switch": kill_switch(live),
         "strategies": [strategy(live, name) for name in system.engine.strategies],
