@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from flashguard.core.clock import NS_PER_SECOND
 from flashguard.run.inputs import make_inputs
+from flashguard.run.invariants import check_journal
 from flashguard.serve.app import create_app
 from flashguard.serve.auth import TokenError, parse_tokens
 from flashguard.serve.live import LiveRun
@@ -208,6 +209,7 @@ def test_kill_is_journaled_cancels_everything_and_survives_a_restart(
     assert [o["action"] for o in journal_rows(directory, "operator")] == ["kill", "reset"]
     kills = journal_rows(directory, "kill_switch")
     assert [(k["engaged"], k["by"]) for k in kills] == [(True, "desk-head"), (False, "risk-officer")]
+    assert check_journal(directory / "journal.sqlite") == []  # every run invariant holds
 
 
 def test_halt_and_resume_a_strategy(served, tmp_path: Path) -> None:
@@ -233,6 +235,8 @@ def test_halt_and_resume_a_strategy(served, tmp_path: Path) -> None:
                for a in journal_rows(live.directory, "risk_action")]
     assert ("manual", "halt_strategy", "market_maker") in actions
     assert ("manual", "restart_strategy", "market_maker") in actions
+    live.journal.flush()
+    assert check_journal(live.directory / "journal.sqlite") == []
 
 
 def test_events_stream_every_journal_event_with_its_seq(served) -> None:
