@@ -408,3 +408,26 @@ def test_a_late_reader_still_gets_the_days_decisions() -> None:
     assert got[:2] == [7, 8] and got[2:] == list(range(obs.base, 101))
     assert [seq for seq, _ in obs.since(7)][:1] == [8]
     assert [seq for seq, _ in obs.since(95)] == [96, 97, 98, 99, 100]
+
+
+def test_a_kill_on_the_state_file_while_down_is_honoured_on_restart(
+    tmp_path: Path, tokens
+) -> None:
+    from typer.testing import CliRunner
+
+    from flashguard.cli import app
+
+    wall = FakeWall()
+    directory = tmp_path / "run"
+    live = live_run(directory, wall)
+    advance(live, wall, 10)
+    live.close()
+    r = CliRunner().invoke(app, ["risk", "kill", str(directory / "kill_state.json"),
+                                 "--by", "night-desk", "--reason", "venue outage overnight"])
+    assert r.exit_code == 0, r.output
+    again = live_run(directory, FakeWall(), fresh=False)
+    with TestClient(create_app(again, tokens, pace=False)) as client:
+        ks = client.get("/api/status", headers=auth(VIEWER)).json()["kill_switch"]
+    assert ks["engaged"] and ks["by"] == "night-desk" and "venue outage" in ks["reason"]
+    [op] = journal_rows(directory, "operator")
+    assert (op["action"], op["by"], op["role"]) == ("kill", "night-desk", "state-file")

@@ -40,7 +40,7 @@ from flashguard.market.results import market_result, write_bars
 from flashguard.run.build import Run, build
 from flashguard.run.inputs import RunInputs
 from flashguard.run.recorder import Recorder, ResumeDivergence
-from flashguard.run.resume import stored_inputs
+from flashguard.run.resume import RUN_ENGAGER, stored_inputs
 from flashguard.run.runner import (
     BARS,
     GROUP,
@@ -180,8 +180,9 @@ class LiveRun:
     def _after_replay(self) -> None:
         gate = self.run.system.gate
         f = self.file_state
-        if f.engaged and not gate.kill_engaged:
+        if f.engaged and f.by != RUN_ENGAGER and not gate.kill_engaged:
             # engaged on the file while the service was down: the kill switch stays engaged
+            # (an engagement by the run's own rules is the run's to recompute, as it goes on)
             self._carry_out(OperatorCommand(
                 self.now_ns, "kill", f.by or "unknown", FILE_ROLE,
                 f.reason or "engaged on the kill switch's state file",
