@@ -131,3 +131,37 @@ def test_a_bad_bars_file_names_the_field_and_value(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="line 2: last='x'"):
         read_bars(path)
+
+
+def test_each_status_span_shades_the_price_panel_as_add_vrect_would() -> None:
+    """The spans are set as shapes in one assignment (add_vrect revalidates every shape at
+    each call: minutes on a crash day); each is exactly the shape add_vrect(row=1) makes."""
+    import numpy as np
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from flashguard.report.html import figure
+    from flashguard.report.panels import ROWS, Line, Panels
+    from flashguard.report.status import StatusSpan
+
+    t = np.array([0, 60_000_000_000], dtype=np.int64)
+    spans = [StatusSpan("XNAS", "paused", 10_000_000_000, 15_000_000_000, "stop logic"),
+             StatusSpan("BATS", "limit_state", 20_000_000_000, 35_000_000_000, "band")]
+    p = Panels(unit="ticks", price=[Line("XNAS", t, np.array([5000.0, 4990.0]))],
+               vpin=[Line("vpin", t, np.array([0.1, 0.95]))], spans=spans,
+               first_ns=0, last_ns=60_000_000_000)
+    fig = figure(p, "t")
+    ref = make_subplots(rows=len(ROWS), cols=1, shared_xaxes=True)
+    for row in (1, 7):  # add_hline and add_vrect skip an empty subplot
+        ref.add_trace(go.Scatter(x=[0], y=[0]), row=row, col=1)
+    ref.add_hline(y=0.9, line={"dash": "dash", "width": 0.8, "color": "#e15759"}, row=7, col=1)
+    for s in spans:
+        ref.add_vrect(x0=s.start_ns / 1e6, x1=s.end_ns / 1e6,
+                      fillcolor="#f28e2b" if s.status == "paused" else "#edc948",
+                      opacity=0.18 if s.status == "limit_state" else 0.3, line_width=0,
+                      layer="below", row=1, col=1)
+    got = [go.layout.Shape(sh).to_plotly_json() for sh in fig.layout.shapes]
+    want = [sh.to_plotly_json() for sh in ref.layout.shapes]
+    for g, w in zip(got, want, strict=True):
+        g.pop("fillcolor", None), w.pop("fillcolor", None)  # colours: the status table
+    assert got == want
