@@ -242,7 +242,8 @@ def test_kill_switch_from_the_dashboard(browser: Any, service: Service, tmp_path
     assert service.get("/api/status")["kill_switch"]["engaged"] is False
     expect(state).to_have_attribute("data-engaged", "false")
 
-    reason = "browser test: manual oversight during the halt"
+    # an operator's words reach every screen: markup in them must show as text, never run
+    reason = "browser test: manual oversight <b>during</b> the halt <img src=x onerror=alert(1)>"
     page.get_by_test_id("modal-reason").fill(reason)
     expect(confirm).to_be_enabled()
     confirm.click()
@@ -268,6 +269,8 @@ def test_kill_switch_from_the_dashboard(browser: Any, service: Service, tmp_path
     # the journal's own account reaches the timeline over the event stream
     timeline = page.get_by_test_id("timeline")
     expect(timeline.locator("li[data-type=operator]").first).to_contain_text(reason)
+    assert page.locator("#timeline img, [data-testid=kill-reason] b, "
+                        "[data-testid=kill-reason] img").count() == 0  # shown, not parsed
     expect(timeline.locator("li", has_text="KILL SWITCH ENGAGED").first).to_be_visible()
 
     # and the API agrees
