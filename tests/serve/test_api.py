@@ -431,3 +431,20 @@ def test_a_kill_on_the_state_file_while_down_is_honoured_on_restart(
     assert ks["engaged"] and ks["by"] == "night-desk" and "venue outage" in ks["reason"]
     [op] = journal_rows(directory, "operator")
     assert (op["action"], op["by"], op["role"]) == ("kill", "night-desk", "state-file")
+
+
+def test_tokens_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flashguard.serve.auth import ENV, load_tokens
+
+    monkeypatch.delenv(ENV, raising=False)
+    with pytest.raises(TokenError, match="--tokens FILE or set FLASHGUARD_TOKENS"):
+        load_tokens(None)
+    monkeypatch.setenv(ENV, TOKENS)
+    tokens = load_tokens(None)
+    user = tokens.user(VIEWER)
+    assert len(tokens) == 3 and user is not None and (user.name, user.role) == (
+        "watcher", "viewer")
+    monkeypatch.setenv(ENV, '[[token]]\nname = "x"\nrole = "boss"\ntoken = "0123456789abcdefXY"')
+    with pytest.raises(TokenError, match=r"FLASHGUARD_TOKENS: \[\[token\]\] #1 \(name 'x'\): "
+                                         "role='boss'"):
+        load_tokens(None)
