@@ -34,7 +34,7 @@ from flashguard.core.events import (
     VenueStatus,
 )
 
-WINDOW = 200_000  # events kept for /api/events (a client further behind starts at the oldest)
+WINDOW = 200_000  # events kept for /api/events (further behind: the decisions, then these)
 NOT_OPEN = frozenset({"halted", "paused", "auction", "closed", "disconnected"})
 DECISIONS = (RiskAction, KillSwitch, RegimeChange, VenueStatus, OperatorCommand)
 
