@@ -73,6 +73,17 @@ def views(engine: Any, symbols: tuple[str, ...] = SYMBOLS) -> list[Any]:
     out: list[Any] = [engine.trade_seq, engine.stp]
     for sym in symbols:
         b = engine.book(sym)
+        # lots_within: the levels' prefix no further out than a (float) limit
+        lim_b = (b.best_bid() or 0) - 2.5
+        lim_a = (b.best_ask() or 0) + 2.5
+        within = (b.lots_within(Side.BUY, lim_b, 64), b.lots_within(Side.SELL, lim_a, 2),
+                  b.lots_within(1, float("nan"), 64), b.lots_within(-1, float("nan"), 0))
+        assert within == (
+            sum(q for px, q in b.levels(1, 64) if not px - lim_b < 0),
+            sum(q for px, q in b.levels(-1, 2) if not lim_a - px < 0),
+            b.depth_qty(1, 64), 0,
+        )
+        out.append(within)
         out.append(
             (
                 b.best_bid(),

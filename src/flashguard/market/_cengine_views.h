@@ -223,6 +223,36 @@ book_depth_qty(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
     return long_from_qsum(total);
 }
 
+/* Resting lots on the best `depth` levels no further out than `limit` (a float): bids with
+ * !(price - limit < 0), asks with !(limit - price < 0), as the Python reference tests it (a
+ * NaN limit counts every level). Prices run away from the touch: the first level outside
+ * ends the prefix. */
+static PyObject *
+book_lots_within(Book *b, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"side", "limit", "depth"};
+    PyObject *a[3];
+    Py_ssize_t n;
+    if (bind_args("lots_within", args, nargs, kwnames, names, 3, 3, a) < 0)
+        return NULL;
+    Ladder *ld = view_side(b, a[0]);
+    if (ld == NULL || view_depth("depth", a[2], ld->n, &n) < 0 || view_check(b) < 0)
+        return NULL;
+    double limit = PyFloat_AsDouble(a[1]);
+    if (limit == -1.0 && PyErr_Occurred())
+        return NULL;
+    int bids = ld == &b->bids;
+    qsum_t total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Level *lv = ld->a[ld->n - 1 - i];
+        double price = (double)lv->price;
+        if (bids ? (price - limit < 0) : (limit - price < 0))
+            break;
+        total += lv->qty;
+    }
+    return long_from_qsum(total);
+}
+
 static PyObject *
 book_crossed(Book *b, PyObject *unused)
 {
@@ -289,6 +319,8 @@ static PyMethodDef book_methods[] = {
      "l3(side, depth=None): [(price, [orders in time priority]), ...] from the best level."},
     {"depth_qty", FASTCALL_KW(book_depth_qty),
      "depth_qty(side, levels=None): total size of the best `levels` levels."},
+    {"lots_within", FASTCALL_KW(book_lots_within),
+     "lots_within(side, limit, depth): lots on the best `depth` levels no further out than limit."},
     {"crossed", (PyCFunction)book_crossed, METH_NOARGS, "True when best bid >= best ask."},
     {"order", FASTCALL_KW(book_order),
      "order(order_id): a snapshot of the resting order (a book.RestingOrder), or None."},

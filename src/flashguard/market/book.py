@@ -163,6 +163,27 @@ class OrderBook:
             out.append((price, book[price].qty))
         return out
 
+    def lots_within(self, side: Side | int, limit: float, depth: int) -> int:
+        """Resting lots on the best `depth` levels of a side priced no further out than
+        `limit` (bids at or above it, asks at or below it): `levels(side, depth)` summed over
+        that prefix, without building the list."""
+        total = 0
+        if side == 1:
+            keys, book = self.bid_keys, self.bids
+            for i in range(1, min(depth, len(keys)) + 1):
+                price = keys[-i]
+                if price - limit < 0:  # so written, a NaN limit counts every level
+                    break
+                total += book[price].qty
+        else:
+            keys, book = self.ask_keys, self.asks
+            for i in range(1, min(depth, len(keys)) + 1):
+                price = -keys[-i]
+                if limit - price < 0:
+                    break
+                total += book[price].qty
+        return total
+
     def l2(self, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         return self.levels(Side.BUY, depth), self.levels(Side.SELL, depth)
 

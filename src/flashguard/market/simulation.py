@@ -198,8 +198,8 @@ class Simulation:
                 total_bid_at += bq
             if a is not None and a == nbbo_ask:
                 total_ask_at += aq
-            depth += _lots_within(book.levels(1, 64), floor_price, 1)
-            ask_depth += _lots_within(book.levels(-1, 64), cap_price, -1)
+            depth += book.lots_within(1, floor_price, 64)
+            ask_depth += book.lots_within(-1, cap_price, 64)
             vol = self._venue_volume.get(v.name, 0)
             volume_all += vol
             if b is not None and a is not None:
@@ -223,10 +223,3 @@ class Simulation:
         bars.hft_inventory.append(sum(h.inventory for h in self.hfts))
         bars.hft_traded.append(sum(h.slots.traded for h in self.hfts))
         return float(depth), float(ask_depth)
-
-
-def _lots_within(levels: list[tuple[int, int]], limit: float, side: int) -> int:
-    """Resting lots on the levels (best first) no further out than `limit`."""
-    # Prices run away from the touch, so the levels inside the limit are a prefix: a filter
-    # gives the same sum as stopping at the first level outside, and runs faster.
-    return sum([qty for price, qty in levels if not side * (price - limit) < 0])
