@@ -154,7 +154,12 @@ def test_reads_describe_the_running_system(served) -> None:
     later = client.get(f"/api/history?since_ns={h['equity'][9][0]}", headers=auth(RM)).json()
     assert len(later["equity"]) == 10
     p = client.get("/api/positions", headers=auth(RM)).json()
-    assert isinstance(p["positions"], list)
+    gate = live.run.system.gate
+    held = {(x["strategy"], x["instrument"]): x["qty"] for x in p["positions"] if x["qty"]}
+    assert held == {(name, sym): qty for name in live.run.system.engine.strategies
+                    for sym, qty in gate.positions(name).items()}
+    assert held  # twenty seconds in, the desk holds something
+    assert {x["strategy"]: x["agency"] for x in p["positions"]}.get("twap", True) is True
     wall.now += 3  # three wall seconds pass without a step: 3 s behind
     assert client.get("/api/status", headers=auth(RM)).json()["lag_s"] == 3.0
     advance(live, wall, 0)

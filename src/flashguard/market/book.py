@@ -167,21 +167,16 @@ class OrderBook:
         """Resting lots on the best `depth` levels of a side priced no further out than
         `limit` (bids at or above it, asks at or below it): `levels(side, depth)` summed over
         that prefix, without building the list."""
-        total = 0
         if side == 1:
-            keys, book = self.bid_keys, self.bids
-            for i in range(1, min(depth, len(keys)) + 1):
-                price = keys[-i]
-                if price - limit < 0:  # so written, a NaN limit counts every level
-                    break
-                total += book[price].qty
+            keys, book, sign = self.bid_keys, self.bids, 1
         else:
-            keys, book = self.ask_keys, self.asks
-            for i in range(1, min(depth, len(keys)) + 1):
-                price = -keys[-i]
-                if limit - price < 0:
-                    break
-                total += book[price].qty
+            keys, book, sign = self.ask_keys, self.asks, -1
+        total = 0
+        for i in range(1, min(depth, len(keys)) + 1):
+            price = sign * keys[-i]
+            if sign * (price - limit) < 0:  # so written, a NaN limit counts every level
+                break
+            total += book[price].qty
         return total
 
     def l2(self, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:

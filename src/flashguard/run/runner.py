@@ -29,7 +29,7 @@ from rich.console import Console
 from flashguard.core.clock import NS_PER_SECOND
 from flashguard.journal.store import Journal
 from flashguard.market.results import market_result, write_bars
-from flashguard.run.build import build
+from flashguard.run.build import Run, build
 from flashguard.run.inputs import RunInputs
 from flashguard.run.progress import watcher
 from flashguard.run.recorder import Recorder
@@ -96,19 +96,28 @@ def execute(
             t = min(t + STEP_NS, sc.end_ns)
             run.sim.run(t)
             bar.update(t, recorder.seq, recorder.last_snapshot)
-    recorder.finish()
-    journal.flush()
-    wall = time.perf_counter() - t0
-    write_bars(run.sim, directory / BARS)
-    summary = summarize(
-        journal.path, scenario=sc.name, seed=inputs.seed,
-        capital=run.matrix.portfolio.capital, market=market_result(run.sim), wall_seconds=wall,
-    )
-    write_summary(directory, summary)
+    summary = finish(run, recorder, journal, directory, time.perf_counter() - t0)
     if reports:
         from flashguard.report import write_reports
 
         write_reports(directory, Decimal(sc.instrument.tick_size))
+    return summary
+
+
+def finish(
+    run: Run, recorder: Recorder, journal: Journal, directory: Path, wall: float
+) -> dict[str, Any]:
+    """After the scenario's end: check the journal holds exactly the run, commit it, write
+    the bars and the summary. Returns the summary."""
+    recorder.finish()
+    journal.flush()
+    write_bars(run.sim, directory / BARS)
+    summary = summarize(
+        journal.path, scenario=run.scenario.name, seed=run.inputs.seed,
+        capital=run.matrix.portfolio.capital, market=market_result(run.sim),
+        wall_seconds=wall,
+    )
+    write_summary(directory, summary)
     return summary
 
 

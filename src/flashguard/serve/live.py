@@ -36,22 +36,13 @@ import msgspec
 from flashguard.core.clock import NS_PER_SECOND
 from flashguard.core.events import Event, OperatorCommand
 from flashguard.journal.store import Journal, open_journal
-from flashguard.market.results import market_result, write_bars
 from flashguard.run.build import Run, build
 from flashguard.run.inputs import RunInputs
 from flashguard.run.recorder import Recorder, ResumeDivergence
 from flashguard.run.resume import RUN_ENGAGER, stored_inputs
-from flashguard.run.runner import (
-    BARS,
-    GROUP,
-    JOURNAL,
-    KILL_STATE,
-    clear_outputs,
-    write_meta,
-    write_summary,
-)
-from flashguard.run.summary import summarize
+from flashguard.run.runner import GROUP, JOURNAL, KILL_STATE, clear_outputs, finish, write_meta
 from flashguard.serve.observer import Observer
+from flashguard.system.risk import StrategyMode
 from flashguard.system.risk.killswitch import KillSwitchState, load_state
 
 ACTIONS = ("kill", "reset", "halt", "resume")
@@ -221,15 +212,7 @@ class LiveRun:
         return max(0, target - self.now_ns) / NS_PER_SECOND / self.speed
 
     def _finish(self) -> None:
-        self.recorder.finish()
-        self.journal.flush()
-        write_bars(self.run.sim, self.directory / BARS)
-        self.summary = summarize(
-            self.journal.path, scenario=self.scenario.name, seed=self.inputs.seed,
-            capital=self.run.matrix.portfolio.capital, market=market_result(self.run.sim),
-            wall_seconds=0.0,
-        )
-        write_summary(self.directory, self.summary)
+        self.summary = finish(self.run, self.recorder, self.journal, self.directory, 0.0)
         self.state = "finished"
 
     def close(self) -> None:
@@ -259,10 +242,10 @@ class LiveRun:
             if target not in self.run.system.engine.strategies:
                 raise CommandError(404, f"strategy={target!r}: no such strategy (have: "
                                         f"{', '.join(self.run.system.engine.strategies)})")
-            if action == "halt" and gate.strategy_mode(target).name == "HALTED":
+            if action == "halt" and gate.strategy_mode(target) == StrategyMode.HALTED:
                 raise CommandError(409, f"strategy={target!r} is already halted")
             if action == "resume":
-                if gate.strategy_mode(target).name == "ACTIVE":
+                if gate.strategy_mode(target) == StrategyMode.ACTIVE:
                     raise CommandError(409, f"strategy={target!r} is active: nothing to resume")
                 if by not in authorised:
                     raise CommandError(403, _unauthorised(by, "resume a strategy", authorised))

@@ -57,7 +57,6 @@ class VenueView:
     ask: int = 0
     last: int = 0
     band: tuple[int, int] | None = None
-    status_since: int = 0
     interval: Interval | None = None  # the current not-open interval
 
 
@@ -73,6 +72,7 @@ class Observer:
     intervals: list[Interval] = field(default_factory=list)
     rejections: dict[str, int] = field(default_factory=dict)  # layer -> count
     max_drawdown_pct: float = 0.0
+    max_equity: float = 0.0  # the highest equity a snapshot has shown
     last_seq: int = 0
 
     @classmethod
@@ -132,6 +132,7 @@ class Observer:
     def _sample(self, ev: PortfolioSnapshot) -> None:
         self.equity.append((ev.t_ns, ev.equity, ev.drawdown_pct, ev.var))
         self.max_drawdown_pct = max(self.max_drawdown_pct, ev.drawdown_pct)
+        self.max_equity = max(self.max_equity, ev.equity)
         for name, points in self.prices.items():
             v = self.venues[name]
             price = v.last or ((v.bid + v.ask) // 2 if v.bid and v.ask else 0)
@@ -145,7 +146,7 @@ class Observer:
         if v.interval is not None:
             v.interval.end_ns = ev.t_ns
             v.interval = None
-        v.status, v.reason, v.status_since = ev.status, ev.reason, ev.t_ns
+        v.status, v.reason = ev.status, ev.reason
         if ev.status in NOT_OPEN:
             v.interval = Interval(v.name, ev.status, ev.t_ns)
             self.intervals.append(v.interval)

@@ -7,12 +7,14 @@ cannot change its journal. Prices are display prices (ticks x tick size); money 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 from flashguard.core.clock import NS_PER_SECOND
 from flashguard.core.events import PortfolioSnapshot
 from flashguard.serve.auth import User
 from flashguard.serve.live import LiveRun
+from flashguard.system.risk import StrategyMode
 from flashguard.system.risk.strategy import volatility_level
 
 MICROS = 1_000_000
@@ -168,7 +170,7 @@ def risk(live: LiveRun) -> dict[str, Any]:
             _limit("max_position", name, sb.params.max_position,
                    max((abs(pb.pos) for pb in sb.positions.values()), default=0), "lots"),
         ]
-        acting2 = acting2 or sb.mode != 0 or sb.size_permille != 1000
+        acting2 = acting2 or sb.mode != StrategyMode.ACTIVE or sb.size_permille != 1000
     layers.append(_layer("L2", disabled, acting2, limits2))
     layers.append(_layer("L3", disabled, gate.portfolio_reduce_only, [
         _limit("max_var", "portfolio", p.max_var, round(gate.portfolio.var, 2), "currency"),
@@ -184,8 +186,7 @@ def risk(live: LiveRun) -> dict[str, Any]:
     return {
         "equity": equity,
         "pnl": snap.pnl if snap is not None else 0.0,
-        "hwm": max(capital, *(e for _, e, _, _ in live.observer.equity)) if live.observer.equity
-        else capital,
+        "hwm": max(capital, live.observer.max_equity),
         "drawdown_pct": snap.drawdown_pct if snap is not None else 0.0,
         "max_drawdown_pct": live.observer.max_drawdown_pct,
         "var": gate.portfolio.var,
@@ -246,12 +247,9 @@ def history(live: LiveRun, since_ns: int) -> dict[str, Any]:
 
 
 def _after(points: list[Any], since_ns: int) -> list[Any]:
-    """The points with t > since_ns (points are in time order: a binary search)."""
-    lo, hi = 0, len(points)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if points[mid][0] <= since_ns:
-            lo = mid + 1
-        else:
-            hi = mid
-    return points[lo:]
+    """The points with t > since_ns (points are in time order)."""
+    return points[bisect_right(points, since_ns, key=_t):]
+
+
+def _t(point: Any) -> int:
+    return int(point[0])
