@@ -42,7 +42,7 @@ ext_modules = (
             sources=["src/flashguard/market/_cengine.c"],
             depends=[
                 f"src/flashguard/market/_cengine_{part}.h"
-                for part in ("args", "base", "book", "map", "pool", "views")
+                for part in ("args", "base", "book", "hft", "map", "noise", "pool", "slots", "venue", "views")
             ],
             optional=True,
         ),

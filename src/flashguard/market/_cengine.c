@@ -23,6 +23,13 @@
  * One translation unit: this file (requests, events, matching, the engine type) includes
  * _cengine_pool.h, _cengine_map.h and _cengine_book.h (the data structures), _cengine_args.h
  * (argument binding) and _cengine_views.h (the OrderBook type and its views).
+ *
+ * Beside the engine, the same module holds C twins of the Python code around it on every
+ * message: _cengine_venue.h (VenueCore: a venue's order entry, report delivery and lit
+ * arrival path; reference venue._PyVenueCore), _cengine_noise.h (NoiseCore: the noise
+ * traders' wake-up; reference agents.noise.NoiseTraders), _cengine_slots.h (Slots: a
+ * quoting agent's order slots; reference agents.quoting.PySlots) and _cengine_hft.h
+ * (HftCore: an HFT's wake-up and reports; reference agents.hft.Hft).
  */
 #include "_cengine_base.h"
 #include "_cengine_args.h"
@@ -1309,8 +1316,21 @@ load_event(PyObject *events, PyObject **slot, const char *name)
     return *slot ? 0 : -1;
 }
 
+#include "_cengine_venue.h"
+#include "_cengine_noise.h"
+#include "_cengine_slots.h"
+#include "_cengine_hft.h"
+
+static PyMethodDef cengine_functions[] = {
+    {"nbbo", (PyCFunction)(void (*)(void))module_nbbo, METH_FASTCALL,
+     "nbbo(lit, instrument) -> (best bid, best ask) across the trading venues of lit "
+     "(exchange.Market.nbbo)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef cengine_module = {
     PyModuleDef_HEAD_INIT,
+    .m_methods = cengine_functions,
     .m_name = "flashguard.market._cengine",
     .m_doc = "C matching engine, behaviour-identical to flashguard.market.matching."
              "PyMatchingEngine.",
@@ -1377,6 +1397,9 @@ PyInit__cengine(void)
         Py_DECREF(&BookType);
         goto fail;
     }
+    if (venue_core_init_module(m) < 0 || noise_core_init_module(m) < 0 ||
+        slots_init_module(m) < 0 || hft_init_module(m) < 0)
+        goto fail;
     Py_DECREF(events);
     Py_DECREF(book);
     return m;

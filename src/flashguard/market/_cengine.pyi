@@ -1,6 +1,7 @@
 """Types of the C matching engine (_cengine.c); the reference is matching.PyMatchingEngine."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from flashguard.core.events import CancelOrder, Event, ModifyOrder, NewOrder
 from flashguard.core.orders import SelfTradePrevention, Side
@@ -46,3 +47,75 @@ class MatchingEngine:
         self, t_ns: int, owner: int | None = None, reason: str = "cancel_all"
     ) -> list[Event]: ...
     def expire_day_orders(self, t_ns: int) -> list[Event]: ...
+
+class VenueCore:
+    """The base of venue.VenueBase when built (reference: venue._PyVenueCore)."""
+
+    name: str
+    loop: Any
+    status: dict[str, str]
+    engine: Any
+    guard: Any
+    messages: int
+    _latency: dict[int, int]
+    _entry_latency_ns: int
+    _routes: dict[int, tuple[Callable[[Event], None], int]]
+    _subscribers: list[Callable[[Event], None]]
+    _next_order_id: int
+    _arrive_cb: Callable[[Event], None]
+    _guard_top: dict[str, tuple[int | None, int | None]]
+    def submit(
+        self,
+        owner: int,
+        instrument: str,
+        side: Side | int,
+        qty: int,
+        price: int = 0,
+        order_type: int = 1,
+        tif: int = 1,
+        client_order_id: str = "",
+    ) -> int: ...
+    def cancel(self, owner: int, instrument: str, order_id: int) -> None: ...
+    def modify(self, owner: int, instrument: str, order_id: int, price: int, qty: int) -> None: ...
+    def _report(self, events: list[Event]) -> None: ...
+    def _lit_arrive(self, request: Event) -> None: ...
+
+class NoiseCore:
+    """agents.noise.NoiseTraders._act and _schedule in C."""
+
+    def __init__(
+        self,
+        params: Any,
+        lit: list[Any],
+        sym: str,
+        first_owner: int,
+        orders: list[list[tuple[int, int]]],
+        venue_cum: list[float],
+        uniform: Callable[[], float],
+        exponential: Callable[[], float],
+        signals: Any,
+        activity: Any,
+        loop: Any,
+        size_scale: float,
+        mean_wait_ns: float,
+    ) -> None: ...
+    def act(self) -> None: ...
+    def schedule(self) -> None: ...
+
+class Slots:
+    """agents.quoting.PySlots in C."""
+
+    world: Any
+    owner: int
+    slots: dict[tuple[int, int, int], tuple[int, int, int]]
+    by_id: dict[int, tuple[int, int, int]]
+    inventory: int
+    traded: int
+    version: int
+    def __init__(self, world: Any, owner: int) -> None: ...
+    def place(self, vi: int, side: int, level: int, price: int, qty: int) -> None: ...
+    def on_report(self, ev: Event) -> None: ...
+    def pull_all(self) -> None: ...
+    def live(self) -> int: ...
+
+def nbbo(lit: list[Any], instrument: str) -> tuple[int | None, int | None]: ...

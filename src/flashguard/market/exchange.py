@@ -40,6 +40,7 @@ from flashguard.core.events import (
     VenueStatus,
 )
 from flashguard.core.loop import EventLoop
+from flashguard.core.native import c_twin
 from flashguard.market.darkpool import DarkPool
 from flashguard.market.protections.circuit_breaker import CircuitBreaker, MwcbParams
 from flashguard.market.protections.collar import CollarParams, PriceCollar
@@ -54,6 +55,8 @@ _Guards = tuple[PriceCollar | None, Luld | None, list[tuple[str, StopLogic]] | N
 _UNGUARDED: _Guards = (None, None, None)
 _SEVERITY = {"open": 0, "limit_state": 1, "auction": 2, "paused": 3, "halted": 4, "closed": 5}
 WIDE = "ALL"
+# `nbbo` in C (`_cengine.nbbo`, same answer), unless FLASHGUARD_PURE=1 or not built
+_c = c_twin("flashguard.market._cengine")
 
 
 class Protections(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -106,7 +109,6 @@ class Market:
         # what guards each (venue, instrument): collar, LULD, stop logics (one lookup per order)
         self._guards: dict[tuple[str, str], _Guards] = {}
         self._clamped: tuple[int, int, int, str] | None = None  # order id, side, limit, kind
-        self._top: dict[tuple[str, str], tuple[int | None, int | None]] = {}
         self._bands: dict[str, tuple[int, int] | None] = dict.fromkeys(instruments)
         self._timer_at: dict[object, int] = {}
         self.last_price: dict[str, int] = {}
@@ -139,19 +141,10 @@ class Market:
 
     def nbbo(self, instrument: str) -> tuple[int | None, int | None]:
         """Best bid and offer across the lit venues that are trading, right now."""
-        bid: int | None = None
-        ask: int | None = None
-        for v in self.lit:
-            if v.status[instrument] not in TRADING_STATES:
-                continue
-            book = v.books[instrument]
-            b = book.best_bid()
-            a = book.best_ask()
-            if b is not None and (bid is None or b > bid):
-                bid = b
-            if a is not None and (ask is None or a < ask):
-                ask = a
-        return bid, ask
+        if _c is not None:
+            best: tuple[int | None, int | None] = _c.nbbo(self.lit, instrument)
+            return best
+        return _py_nbbo(self.lit, instrument)
 
     def bands(self, instrument: str) -> tuple[int, int] | None:
         luld = self._luld.get(instrument)
@@ -218,8 +211,11 @@ class Market:
             self._maybe_trigger(venue, key, request, events, clamped)
         book = venue.books[sym]
         top = (book.best_bid(), book.best_ask())
-        if traded or top != self._top.get(key):
-            self._top[key] = top
+        # the venue skips this call when nothing traded, nothing was clamped and the top is
+        # still venue._guard_top[sym] (see Venue._guard_wants)
+        seen = venue._guard_top
+        if traded or top != seen.get(sym):
+            seen[sym] = top
             self._on_top_change(sym, request.t_ns)
 
     def _on_trade(self, venue: Venue, key: tuple[str, str], ev: Trade) -> None:
@@ -330,7 +326,7 @@ class Market:
                     self.sink(VenueStatus(t, v.name, sym, "open", f"{kind}_reopened"))
                 if price is None and result.price is not None:
                     price = result.price
-                self._top[(v.name, sym)] = (None, None)
+                v._guard_top[sym] = (None, None)
             else:
                 v.set_status(sym, self._local[(v.name, sym)], "local_protection")
         for pool in self.dark:
@@ -405,7 +401,7 @@ class Market:
                     s.reopened(tr.t_ns, result.price)
                 if result.price is not None:
                     self.last_price[sym] = result.price
-                self._top[key] = (None, None)
+                venue._guard_top[sym] = (None, None)
                 self._on_top_change(sym, tr.t_ns)
                 continue
             self._local[key] = tr.status
@@ -473,3 +469,20 @@ def _tightest(stops: list[tuple[str, StopLogic]], t: int, side: int) -> tuple[in
 
 def _worse(a: str, b: str) -> str:
     return a if _SEVERITY.get(a, 5) >= _SEVERITY.get(b, 5) else b
+
+
+def _py_nbbo(lit: Sequence[Venue], instrument: str) -> tuple[int | None, int | None]:
+    """Market.nbbo's reference (`_cengine.nbbo` is its C twin)."""
+    bid: int | None = None
+    ask: int | None = None
+    for v in lit:
+        if v.status[instrument] not in TRADING_STATES:
+            continue
+        book = v.books[instrument]
+        b = book.best_bid()
+        a = book.best_ask()
+        if b is not None and (bid is None or b > bid):
+            bid = b
+        if a is not None and (ask is None or a < ask):
+            ask = a
+    return bid, ask

@@ -15,8 +15,13 @@ and orders (held or resting) can be modified and cancelled. `reopen` runs the ca
 "disconnected" reject new orders.
 
 A `guard` (the market's protections, see `flashguard.market.exchange`) may reprice or reject
-each new order before it matches (LULD bands, stop logic, collars) and is told what every
-request did afterwards.
+each new order before it matches (LULD bands, stop logic, collars) and is told what a request
+did afterwards, unless that cannot concern it: nothing traded, nothing was clamped on entry
+and the top of the book is the one it last saw (`Guard`).
+
+Order entry, the delivery of execution reports and a lit venue's arrival path run in C
+(`_cengine.VenueCore`, the base of `VenueBase`) when the extension is built, unless
+FLASHGUARD_PURE=1; `_PyVenueCore` is the reference, and `CORE` says which ("c" or "python").
 
 Fees are per lot in fee units of 1/100 tick (negative = rebate); a fill carries `maker`, so
 whoever books it applies the venue's schedule (`Venue.fee`).
@@ -25,7 +30,7 @@ whoever books it applies the venue's schedule (`Venue.fee`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import msgspec
 
@@ -44,6 +49,7 @@ from flashguard.core.events import (
     VenueStatus,
 )
 from flashguard.core.loop import EventLoop
+from flashguard.core.native import c_twin
 from flashguard.core.orders import OrderType, SelfTradePrevention, Side, TimeInForce
 from flashguard.market.matching import MatchingEngine
 from flashguard.market.protections.auction import AuctionResult, uncross
@@ -58,6 +64,11 @@ _LIMIT = int(OrderType.LIMIT)
 
 
 class Guard(Protocol):
+    """admit() may reprice or reject a new order; after() is told what a request did. A guard
+    that keeps venue._guard_top[instrument] = (best bid, best ask) as it last saw them, and
+    sets its `_clamped` (not None) when admit() clamps an order, is not called after a request
+    that traded nothing, clamped nothing and left that top as it was (`_guard_wants`)."""
+
     def admit(self, venue: Venue, order: NewOrder) -> NewOrder | OrderRejected: ...
 
     def after(self, venue: Venue, request: Event, events: list[Event]) -> None: ...
@@ -78,55 +89,23 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                 raise ValueError(f"venue {self.name}: {field}={value} must be >= 0")
 
 
-class VenueBase:
-    """What every venue shares: the network (per-owner latency, execution reports after the
-    return-path latency, a feed after the market-data latency), fees, ids and a status per
-    instrument. Subclasses decide what happens when a request arrives (`_arrive`)."""
+class _PyVenueCore:
+    """What `_cengine.VenueCore` does in C (this is the reference): order entry, the delivery
+    of execution reports and a lit venue's arrival path. The attributes are VenueBase's."""
 
-    dark = False
-
-    def __init__(self, config: VenueConfig, instruments: Iterable[str], loop: EventLoop) -> None:
-        self.config = config
-        self.name = config.name
-        self.loop = loop
-        self.status: dict[str, str] = dict.fromkeys(instruments, OPEN)
-        self._owners: dict[int, Listener] = {}
-        self._latency: dict[int, int] = {}
-        self._entry_latency_ns = config.entry_latency_ns
-        # owner -> (report handler, return latency) for the owners that listen: one lookup per
-        # execution report
-        self._routes: dict[int, tuple[Listener, int]] = {}
-        self._subscribers: list[Listener] = []
-        self._next_order_id = 1
-        self.messages = 0
-
-    # --- wiring --------------------------------------------------------------------------
-
-    def connect(self, owner: int, on_report: Listener | None, latency_ns: int | None = None) -> None:
-        """Register the handler that receives `owner`'s execution reports (None: the owner
-        does not listen). latency_ns is the owner's one-way order-entry latency (co-located or
-        remote); default: the venue's."""
-        if on_report is not None:
-            self._owners[owner] = on_report
-        if latency_ns is not None:
-            if latency_ns < 0:
-                raise ValueError(f"latency_ns={latency_ns} must be >= 0")
-            self._latency[owner] = latency_ns
-        handler = self._owners.get(owner)
-        if handler is not None:
-            self._routes[owner] = (handler, self.latency(owner))
-
-    def latency(self, owner: int) -> int:
-        return self._latency.get(owner, self.config.entry_latency_ns)
-
-    def subscribe(self, listener: Listener) -> None:
-        """Receive this venue's market data (Quote, Trade, VenueStatus) after md latency."""
-        self._subscribers.append(listener)
-
-    def fee(self, qty: int, maker: bool) -> int:
-        return qty * (self.config.maker_fee if maker else self.config.taker_fee)
-
-    # --- order entry ---------------------------------------------------------------------
+    name: str
+    loop: EventLoop
+    status: dict[str, str]
+    engine: MatchingEngine
+    guard: Guard | None
+    messages: int
+    _latency: dict[int, int]
+    _entry_latency_ns: int
+    _routes: dict[int, tuple[Listener, int]]
+    _subscribers: list[Listener]
+    _next_order_id: int
+    _arrive_cb: Listener
+    _guard_top: dict[str, tuple[int | None, int | None]]
 
     def submit(
         self,
@@ -166,8 +145,6 @@ class VenueBase:
     def _arrive(self, request: Event) -> None:
         raise NotImplementedError
 
-    # --- reports, feed and status --------------------------------------------------------
-
     def _report(self, events: list[Event]) -> None:
         """Deliver each execution report to its owner after the return-path latency."""
         routes = self._routes
@@ -184,6 +161,118 @@ class VenueBase:
                     now = loop.clock.now_ns()
                     call_at = loop.call_at
                 call_at(now + route[1], route[0], ev)
+
+    def _lit_arrive(self, request: Event) -> None:
+        """A lit venue's arrival (Venue._arrive)."""
+        self.messages += 1
+        instrument: str = request.instrument  # type: ignore[attr-defined]
+        status = self.status.get(instrument)
+        if status is None:
+            events = self.engine.handle(request)  # the engine rejects the unknown instrument
+            self._report(events)
+            return
+        if status not in TRADING_STATES:
+            self._arrive_not_trading(request, status)
+            return
+        guard = self.guard
+        if guard is not None and type(request) is NewOrder:
+            admitted = guard.admit(cast("Venue", self), request)
+            if type(admitted) is OrderRejected:
+                self._report([admitted])
+                return
+            request = admitted
+        events = self.engine.handle(request)
+        self._report(events)
+        if self._subscribers:
+            self._publish_market_data(instrument, events)
+        if guard is not None and self._guard_wants(guard, request, instrument, events):
+            guard.after(cast("Venue", self), request, events)
+
+    def _guard_wants(self, guard: Guard, request: Event, instrument: str, events: list[Event]) -> bool:
+        """Whether the guard's `after` has anything to do. It has unless the request traded
+        nothing, the top of the book is still the one the guard last saw (`_guard_top`, kept
+        by the guard) and the guard clamped nothing on entry (its `_clamped`): then `after`
+        would change nothing, and most requests (cancels, quotes behind the touch) skip it."""
+        if type(events) is not list or any(type(ev) is Trade for ev in events):
+            return True
+        top = self._guard_top.get(instrument)
+        if type(top) is not tuple or len(top) != 2:
+            return True
+        book = self.engine.book(instrument)
+        if top != (book.best_bid(), book.best_ask()):
+            return True
+        return type(request) is NewOrder and getattr(guard, "_clamped", True) is not None
+
+    def _arrive_not_trading(self, request: Event, status: str) -> None:
+        raise NotImplementedError
+
+    def _publish_market_data(self, instrument: str, events: list[Event], fresh_quote: bool = False) -> None:
+        raise NotImplementedError
+
+
+_c = c_twin("flashguard.market._cengine")
+if TYPE_CHECKING:
+    _Core = _PyVenueCore
+else:
+    _Core = _c.VenueCore if _c is not None else _PyVenueCore
+CORE = "c" if _Core is not _PyVenueCore else "python"
+
+
+class VenueBase(_Core):
+    """What every venue shares: the network (per-owner latency, execution reports after the
+    return-path latency, a feed after the market-data latency), fees, ids and a status per
+    instrument. Subclasses decide what happens when a request arrives (`_arrive`)."""
+
+    dark = False
+
+    def __init__(self, config: VenueConfig, instruments: Iterable[str], loop: EventLoop) -> None:
+        self.config = config
+        self.name = config.name
+        self.loop = loop
+        self.status: dict[str, str] = dict.fromkeys(instruments, OPEN)
+        self._owners: dict[int, Listener] = {}
+        self._latency: dict[int, int] = {}
+        self._entry_latency_ns = config.entry_latency_ns
+        # owner -> (report handler, return latency) for the owners that listen: one lookup per
+        # execution report
+        self._routes: dict[int, tuple[Listener, int]] = {}
+        self._subscribers: list[Listener] = []
+        self._next_order_id = 1
+        self.messages = 0
+        self._arrive_cb = self._arrive  # what an arrival calls (bound once)
+        # the top of each book (best bid, best ask) as the guard last saw it; the guard keeps it
+        self._guard_top: dict[str, tuple[int | None, int | None]] = {}
+
+    # --- wiring --------------------------------------------------------------------------
+
+    def connect(self, owner: int, on_report: Listener | None, latency_ns: int | None = None) -> None:
+        """Register the handler that receives `owner`'s execution reports (None: the owner
+        does not listen). latency_ns is the owner's one-way order-entry latency (co-located or
+        remote); default: the venue's."""
+        if on_report is not None:
+            self._owners[owner] = on_report
+        if latency_ns is not None:
+            if latency_ns < 0:
+                raise ValueError(f"latency_ns={latency_ns} must be >= 0")
+            self._latency[owner] = latency_ns
+        handler = self._owners.get(owner)
+        if handler is not None:
+            self._routes[owner] = (handler, self.latency(owner))
+
+    def latency(self, owner: int) -> int:
+        return self._latency.get(owner, self.config.entry_latency_ns)
+
+    def subscribe(self, listener: Listener) -> None:
+        """Receive this venue's market data (Quote, Trade, VenueStatus) after md latency."""
+        self._subscribers.append(listener)
+
+    def fee(self, qty: int, maker: bool) -> int:
+        return qty * (self.config.maker_fee if maker else self.config.taker_fee)
+
+    def _arrive(self, request: Event) -> None:
+        raise NotImplementedError
+
+    # --- feed and status -----------------------------------------------------------------
 
     def _broadcast(self, md: list[Event]) -> None:
         if not self._subscribers or not md:
@@ -229,30 +318,7 @@ class Venue(VenueBase):
 
     # --- what happens at the venue -------------------------------------------------------
 
-    def _arrive(self, request: Event) -> None:
-        self.messages += 1
-        instrument: str = request.instrument  # type: ignore[attr-defined]
-        status = self.status.get(instrument)
-        if status is None:
-            events = self.engine.handle(request)  # the engine rejects the unknown instrument
-            self._report(events)
-            return
-        if status not in TRADING_STATES:
-            self._arrive_not_trading(request, status)
-            return
-        guard = self.guard
-        if guard is not None and type(request) is NewOrder:
-            admitted = guard.admit(self, request)
-            if type(admitted) is OrderRejected:
-                self._report([admitted])
-                return
-            request = admitted
-        events = self.engine.handle(request)
-        self._report(events)
-        if self._subscribers:
-            self._publish_market_data(instrument, events)
-        if guard is not None:
-            guard.after(self, request, events)
+    _arrive = _Core._lit_arrive
 
     def _arrive_not_trading(self, request: Event, status: str) -> None:
         """No matching while paused, halted or in auction: hold new orders for the reopening;

@@ -15,6 +15,7 @@ import msgspec
 import numpy as np
 
 from flashguard.core.events import Event, OrderAccepted, OrderFilled, OrderModified
+from flashguard.core.native import c_twin
 from flashguard.market.agents.base import Draws, World
 from flashguard.market.agents.quoting import Slots
 from flashguard.market.venue import Venue
@@ -22,6 +23,9 @@ from flashguard.market.venue import Venue
 _Quotes = tuple[tuple[Venue | None, int, int], tuple[Venue | None, int, int]]
 
 _IOC = 3
+# the C twin of _wake, _schedule and _on_report (`_cengine.HftCore`), unless FLASHGUARD_PURE=1
+# or not built
+_c = c_twin("flashguard.market._cengine")
 
 
 class HftParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -41,14 +45,24 @@ class Hft:
         self.owner = owner
         self.draws = Draws(rng)
         self.slots = Slots(world, owner)
-        world.connect(owner, self._on_report, params.latency_us * 1000)
+        # the same agent in C: same draws, same arithmetic, same requests, these slots
+        self._core = (
+            _c.HftCore(params, world.lit, world.instrument, owner, self.slots, self.draws.uniform,
+                       world.signals, world.loop)
+            if _c is not None else None
+        )
+        on_report = self._core.on_report if self._core is not None else self._on_report
+        world.connect(owner, on_report, params.latency_us * 1000)
 
     @property
     def inventory(self) -> int:
         return self.slots.inventory
 
     def start(self) -> None:
-        self._schedule()
+        if self._core is not None:
+            self._core.schedule()
+        else:
+            self._schedule()
 
     def _schedule(self) -> None:
         wait = int(self.p.wake_ms * 1_000_000 * (0.5 + self.draws.uniform()))

@@ -26,11 +26,14 @@ import msgspec
 import numpy as np
 
 from flashguard.core.clock import NS_PER_MINUTE
+from flashguard.core.native import c_twin
 from flashguard.market.agents.activity import Activity
 from flashguard.market.agents.base import Draws, World
 
 _IOC = 3
 _DAY = 1
+# the C twin of _act and _schedule (`_cengine.NoiseCore`), unless FLASHGUARD_PURE=1 or not built
+_c = c_twin("flashguard.market._cengine")
 
 
 class NoiseParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -69,10 +72,22 @@ class NoiseTraders:
         self._size_scale = max(params.mean_size - 1, 0.0) * (a - 1)
         for i in range(params.count):
             world.connect(first_owner + i, None, params.latency_us * 1000)
+        # the same wake-up in C: same draws, same arithmetic, same requests, this `orders`
+        self._core = (
+            _c.NoiseCore(
+                params, world.lit, world.instrument, first_owner, self.orders, self._venue_cum,
+                self.draws.uniform, self.draws.exponential, world.signals, self._activity,
+                world.loop, self._size_scale, self._mean_wait_ns,
+            )
+            if _c is not None else None
+        )
 
     def start(self) -> None:
         if self.p.count > 0 and self.p.rate_per_min > 0:
-            self._schedule()
+            if self._core is not None:
+                self._core.schedule()
+            else:
+                self._schedule()
 
     def _schedule(self) -> None:
         world = self.world

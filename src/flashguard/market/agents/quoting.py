@@ -5,9 +5,14 @@ Execution reports keep the slots true: a fill updates inventory and frees a slot
 is done; a cancel or a rejected modify frees the slot. A slot that exists always shows a
 positive price and quantity, so `place` sends nothing when the slot already shows (price, qty),
 or when there is no slot and nothing to show. `version` counts changes to the slots: a caller
-that finds it unchanged knows the slots show what it last asked for."""
+that finds it unchanged knows the slots show what it last asked for.
+
+`PySlots` is the reference; `Slots` is its C twin (`_cengine.Slots`: same state in the same
+dicts, same requests) unless FLASHGUARD_PURE=1 or the extension is not built."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from flashguard.core.events import (
     Event,
@@ -16,12 +21,13 @@ from flashguard.core.events import (
     OrderRejected,
     RequestRejected,
 )
+from flashguard.core.native import c_twin
 from flashguard.market.agents.base import World
 
 _DAY = 1
 
 
-class Slots:
+class PySlots:
     __slots__ = ("by_id", "inventory", "owner", "slots", "traded", "version", "world")
 
     def __init__(self, world: World, owner: int) -> None:
@@ -84,3 +90,10 @@ class Slots:
 
     def live(self) -> int:
         return len(self.slots)
+
+
+_c = c_twin("flashguard.market._cengine")
+if TYPE_CHECKING:
+    Slots = PySlots
+else:
+    Slots = _c.Slots if _c is not None else PySlots

@@ -1,0 +1,666 @@
+/* The venue's network and arrival path in C: `VenueCore`, the base of venue.VenueBase.
+ * Included once, by _cengine.c (after the engine type); see there.
+ *
+ * The reference is venue._PyVenueCore: the same methods, attribute for attribute. Order entry
+ * (submit, cancel, modify) makes the request and schedules its arrival after the owner's
+ * latency; `_report` sends each execution report to its owner after the return latency;
+ * `_lit_arrive` is a lit venue's arrival (status, the guard's admission, the engine, reports,
+ * market data, the guard's look afterwards). Everything that is not the common path (a venue
+ * that is not trading, the guard, market data) stays a Python call, so the Python subclasses
+ * keep their say. The attributes live in C slots (members), so Python code reads and writes
+ * them as before: name, loop, status, engine, guard, messages, _latency, _entry_latency_ns,
+ * _routes, _subscribers, _next_order_id, and _arrive_cb (the callable an arrival calls:
+ * the instance's own `_arrive`, bound once).
+ */
+#ifndef FLASHGUARD_CENGINE_VENUE_H
+#define FLASHGUARD_CENGINE_VENUE_H
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *name;
+    PyObject *loop;
+    PyObject *call_at; /* loop.call_at, bound when loop is set */
+    PyObject *now_ns;  /* loop.now_ns, bound when loop is set */
+    PyObject *status;
+    PyObject *engine;
+    PyObject *guard;
+    PyObject *latency;
+    PyObject *routes;
+    PyObject *subscribers;
+    PyObject *arrive;
+    PyObject *guard_top;
+    long long entry_latency;
+    long long next_order_id;
+    long long messages;
+} VenueCore;
+
+static PyObject *S_owner_attr, *S_instrument_attr, *S_admit, *S_after, *S_handle,
+    *S_arrive_not_trading, *S_publish_market_data, *S_call_at, *S_now_ns_attr, *S_empty,
+    *S_clamped;
+static PyObject *ZERO, *TRADING_STATES;
+
+static int
+core_need(PyObject *v, const char *attr)
+{
+    if (UNLIKELY(v == NULL)) {
+        PyErr_Format(PyExc_AttributeError, "venue has no attribute '%s'", attr);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+core_need_dict(PyObject *v, const char *attr)
+{
+    if (core_need(v, attr) < 0)
+        return -1;
+    if (UNLIKELY(!PyDict_Check(v))) {
+        PyErr_Format(PyExc_TypeError, "venue.%s=%R must be a dict, not %.100s", attr, v,
+                     Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+core_int64(PyObject *v, const char *what, long long *out)
+{
+    int ovf;
+    if (UNLIKELY(!PyLong_Check(v))) {
+        PyErr_Format(PyExc_TypeError, "%s=%R must be an int, not %.100s", what, v,
+                     Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    long long x = PyLong_AsLongLongAndOverflow(v, &ovf);
+    if (UNLIKELY(x == -1 && PyErr_Occurred()))
+        return -1;
+    if (UNLIKELY(ovf)) {
+        PyErr_Format(PyExc_OverflowError, "%s=%R does not fit in a signed 64-bit integer", what,
+                     v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* The simulated time now (loop.now_ns()). */
+static int
+core_now(VenueCore *c, long long *out)
+{
+    if (UNLIKELY(c->now_ns == NULL)) {
+        PyErr_SetString(PyExc_AttributeError, "venue has no attribute 'loop'");
+        return -1;
+    }
+    PyObject *now = PyObject_Vectorcall(c->now_ns, NULL, 0, NULL);
+    if (now == NULL)
+        return -1;
+    int rc = core_int64(now, "now_ns()", out);
+    Py_DECREF(now);
+    return rc;
+}
+
+/* now + the owner's order-entry latency, as a new int. */
+static PyObject *
+core_arrival_time(VenueCore *c, PyObject *owner)
+{
+    long long now, lat, t;
+    if (core_need_dict(c->latency, "_latency") < 0 || core_now(c, &now) < 0)
+        return NULL;
+    PyObject *v = PyDict_GetItemWithError(c->latency, owner);
+    if (v == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        lat = c->entry_latency;
+    }
+    else if (core_int64(v, "latency", &lat) < 0) {
+        return NULL;
+    }
+    if (UNLIKELY(__builtin_add_overflow(now, lat, &t))) {
+        PyErr_Format(PyExc_OverflowError, "arrival time now=%lld + latency=%lld overflows",
+                     now, lat);
+        return NULL;
+    }
+    return PyLong_FromLongLong(t);
+}
+
+/* loop.call_at(t, self._arrive_cb, request); steals nothing. */
+static int
+core_schedule(VenueCore *c, PyObject *t, PyObject *request)
+{
+    if (core_need(c->arrive, "_arrive_cb") < 0)
+        return -1;
+    PyObject *a[3] = {t, c->arrive, request};
+    PyObject *r = PyObject_Vectorcall(c->call_at, a, 3, NULL);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *
+core_submit(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"owner", "instrument", "side", "qty", "price",
+                                        "order_type", "tif", "client_order_id"};
+    PyObject *a[8];
+    if (bind_args("submit", args, nargs, kwnames, names, 4, 8, a) < 0)
+        return NULL;
+    PyObject *owner = a[0], *instrument = a[1], *price = a[4] ? a[4] : ZERO;
+    PyObject *coid = a[7] ? a[7] : S_empty;
+    long long order_id = c->next_order_id;
+    c->next_order_id = order_id + 1;
+    PyObject *id = NULL, *t = NULL, *side = NULL, *ot = NULL, *tif = NULL, *req = NULL;
+    id = PyLong_FromLongLong(order_id);
+    if (id == NULL || (t = core_arrival_time(c, owner)) == NULL ||
+        (side = PyNumber_Long(a[2])) == NULL ||
+        (ot = a[5] ? PyNumber_Long(a[5]) : Py_NewRef(ONE)) == NULL ||
+        (tif = a[6] ? PyNumber_Long(a[6]) : Py_NewRef(ONE)) == NULL ||
+        core_need(c->name, "name") < 0)
+        goto fail;
+    PyObject *f[11] = {t, c->name, instrument, id, coid, owner, side, ot, tif, price, a[3]};
+    req = make((PyObject *)L_NEW.type, f, 11);
+    if (req == NULL || core_schedule(c, t, req) < 0)
+        goto fail;
+    Py_DECREF(t);
+    Py_DECREF(side);
+    Py_DECREF(ot);
+    Py_DECREF(tif);
+    Py_DECREF(req);
+    return id;
+fail:
+    Py_XDECREF(id);
+    Py_XDECREF(t);
+    Py_XDECREF(side);
+    Py_XDECREF(ot);
+    Py_XDECREF(tif);
+    Py_XDECREF(req);
+    return NULL;
+}
+
+static PyObject *
+core_cancel(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"owner", "instrument", "order_id"};
+    PyObject *a[3];
+    if (bind_args("cancel", args, nargs, kwnames, names, 3, 3, a) < 0)
+        return NULL;
+    PyObject *t = core_arrival_time(c, a[0]);
+    if (t == NULL || core_need(c->name, "name") < 0) {
+        Py_XDECREF(t);
+        return NULL;
+    }
+    PyObject *f[5] = {t, c->name, a[1], a[2], a[0]};
+    PyObject *req = make((PyObject *)L_CANCEL.type, f, 5);
+    int rc = req == NULL ? -1 : core_schedule(c, t, req);
+    Py_DECREF(t);
+    Py_XDECREF(req);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+core_modify(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"owner", "instrument", "order_id", "price", "qty"};
+    PyObject *a[5];
+    if (bind_args("modify", args, nargs, kwnames, names, 5, 5, a) < 0)
+        return NULL;
+    PyObject *t = core_arrival_time(c, a[0]);
+    if (t == NULL || core_need(c->name, "name") < 0) {
+        Py_XDECREF(t);
+        return NULL;
+    }
+    PyObject *f[7] = {t, c->name, a[1], a[2], a[0], a[3], a[4]};
+    PyObject *req = make((PyObject *)L_MODIFY.type, f, 7);
+    int rc = req == NULL ? -1 : core_schedule(c, t, req);
+    Py_DECREF(t);
+    Py_XDECREF(req);
+    if (rc < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Deliver each execution report (every event but Trade) to its owner after the return
+ * latency, in order. */
+static int
+core_report(VenueCore *c, PyObject *events)
+{
+    if (core_need_dict(c->routes, "_routes") < 0)
+        return -1;
+    if (PyDict_GET_SIZE(c->routes) == 0)
+        return 0;
+    PyObject *seq = PySequence_Fast(events, "venue reports must be a sequence of events");
+    if (seq == NULL)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    long long now = 0;
+    int have_now = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *ev = PySequence_Fast_GET_ITEM(seq, i);
+        if (Py_TYPE(ev) == (PyTypeObject *)EV_Trade)
+            continue;
+        PyObject *owner = PyObject_GetAttr(ev, S_owner_attr);
+        if (owner == NULL)
+            goto fail;
+        PyObject *route = PyDict_GetItemWithError(c->routes, owner); /* borrowed */
+        Py_DECREF(owner);
+        if (route == NULL) {
+            if (PyErr_Occurred())
+                goto fail;
+            continue;
+        }
+        if (UNLIKELY(!PyTuple_Check(route) || PyTuple_GET_SIZE(route) != 2)) {
+            PyErr_Format(PyExc_TypeError, "venue route=%R must be (handler, latency)", route);
+            goto fail;
+        }
+        Py_INCREF(route);
+        long long lat, t;
+        if (!have_now) {
+            if (core_now(c, &now) < 0) {
+                Py_DECREF(route);
+                goto fail;
+            }
+            have_now = 1;
+        }
+        if (core_int64(PyTuple_GET_ITEM(route, 1), "route latency", &lat) < 0) {
+            Py_DECREF(route);
+            goto fail;
+        }
+        if (UNLIKELY(__builtin_add_overflow(now, lat, &t))) {
+            Py_DECREF(route);
+            PyErr_SetString(PyExc_OverflowError, "report time overflows");
+            goto fail;
+        }
+        PyObject *t_obj = PyLong_FromLongLong(t);
+        if (t_obj == NULL) {
+            Py_DECREF(route);
+            goto fail;
+        }
+        PyObject *a[3] = {t_obj, PyTuple_GET_ITEM(route, 0), ev};
+        PyObject *r = PyObject_Vectorcall(c->call_at, a, 3, NULL);
+        Py_DECREF(t_obj);
+        Py_DECREF(route);
+        if (r == NULL)
+            goto fail;
+        Py_DECREF(r);
+    }
+    Py_DECREF(seq);
+    return 0;
+fail:
+    Py_DECREF(seq);
+    return -1;
+}
+
+static PyObject *
+core_report_method(VenueCore *c, PyObject *events)
+{
+    if (core_report(c, events) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* self.engine.handle(request) (the C engine without a method call). */
+static PyObject *
+core_handle(VenueCore *c, PyObject *r)
+{
+    if (core_need(c->engine, "engine") < 0)
+        return NULL;
+    if (LIKELY(Py_IS_TYPE(c->engine, &EngineType))) {
+        Engine *e = (Engine *)c->engine;
+        PyTypeObject *tp = Py_TYPE(r);
+        if (tp == L_NEW.type)
+            return do_submit(e, r);
+        if (tp == L_CANCEL.type)
+            return do_cancel(e, r, S_user);
+        if (tp == L_MODIFY.type)
+            return do_modify(e, r);
+    }
+    PyObject *a[2] = {c->engine, r};
+    return PyObject_VectorcallMethod(S_handle, a, 2, NULL);
+}
+
+static int
+core_handle_report(VenueCore *c, PyObject *r)
+{
+    PyObject *events = core_handle(c, r);
+    if (events == NULL)
+        return -1;
+    int rc = core_report(c, events);
+    Py_DECREF(events);
+    return rc;
+}
+
+/* Whether the shown side of a ladder is `shown` (a price, or None for an empty side). */
+static int
+same_best(PyObject *shown, const Ladder *ld, int sign)
+{
+    if (ld->n == 0)
+        return shown == Py_None;
+    if (!PyLong_CheckExact(shown))
+        return 0;
+    int ovf;
+    long long v = PyLong_AsLongLongAndOverflow(shown, &ovf);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return !ovf && v == sign * ld->a[ld->n - 1]->key;
+}
+
+/* Whether the guard's `after` has anything to do (the reference is
+ * _PyVenueCore._guard_wants): 1 yes, 0 no, -1 error. */
+static int
+core_guard_wants(VenueCore *c, PyObject *guard, PyObject *request, PyObject *instrument,
+                 PyObject *events)
+{
+    if (!PyList_CheckExact(events))
+        return 1;
+    Py_ssize_t n = PyList_GET_SIZE(events);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (Py_TYPE(PyList_GET_ITEM(events, i)) == (PyTypeObject *)EV_Trade)
+            return 1;
+    if (c->guard_top == NULL || !PyDict_CheckExact(c->guard_top) ||
+        !Py_IS_TYPE(c->engine, &EngineType))
+        return 1;
+    PyObject *top = PyDict_GetItemWithError(c->guard_top, instrument);
+    if (top == NULL)
+        return PyErr_Occurred() ? -1 : 1;
+    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 2)
+        return 1;
+    Book *b = find_book((Engine *)c->engine, instrument);
+    if (b == NULL)
+        return PyErr_Occurred() ? -1 : 1;
+    if (!same_best(PyTuple_GET_ITEM(top, 0), &b->bids, 1) ||
+        !same_best(PyTuple_GET_ITEM(top, 1), &b->asks, -1))
+        return 1;
+    if (Py_TYPE(request) != L_NEW.type)
+        return 0;
+    PyObject *clamped = PyObject_GetAttr(guard, S_clamped);
+    if (clamped == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 1;
+    }
+    int wants = clamped != Py_None;
+    Py_DECREF(clamped);
+    return wants;
+}
+
+static PyObject *
+call_method3(PyObject *name, PyObject *self, PyObject *x, PyObject *y, PyObject *z, size_t n)
+{
+    PyObject *a[4] = {self, x, y, z};
+    return PyObject_VectorcallMethod(name, a, n, NULL);
+}
+
+/* A lit venue's arrival (venue.Venue._arrive; the reference is _PyVenueCore._lit_arrive). */
+static PyObject *
+core_lit_arrive(VenueCore *c, PyObject *request)
+{
+    PyObject *self = (PyObject *)c;
+    c->messages++;
+    if (core_need_dict(c->status, "status") < 0)
+        return NULL;
+    PyObject *instrument = PyObject_GetAttr(request, S_instrument_attr);
+    if (instrument == NULL)
+        return NULL;
+    PyObject *status = PyDict_GetItemWithError(c->status, instrument);
+    PyObject *events = NULL, *admitted = NULL, *r = NULL;
+    if (status == NULL) {
+        if (PyErr_Occurred() || core_handle_report(c, request) < 0)
+            goto fail;
+        goto done;
+    }
+    Py_INCREF(status);
+    int trading = PySet_Contains(TRADING_STATES, status);
+    if (trading <= 0) {
+        if (trading == 0)
+            r = call_method3(S_arrive_not_trading, self, request, status, NULL, 3);
+        Py_DECREF(status);
+        if (r == NULL)
+            goto fail;
+        Py_DECREF(r);
+        goto done;
+    }
+    Py_DECREF(status);
+    PyObject *guard = c->guard;
+    if (core_need(guard, "guard") < 0)
+        goto fail;
+    Py_INCREF(guard);
+    Py_INCREF(request);
+    if (guard != Py_None && Py_TYPE(request) == L_NEW.type) {
+        admitted = call_method3(S_admit, guard, self, request, NULL, 3);
+        if (admitted == NULL)
+            goto fail_guard;
+        if (Py_TYPE(admitted) == (PyTypeObject *)EV_OrderRejected) {
+            PyObject *list = PyList_New(1);
+            if (list == NULL)
+                goto fail_guard;
+            PyList_SET_ITEM(list, 0, admitted);
+            admitted = NULL;
+            int rc = core_report(c, list);
+            Py_DECREF(list);
+            if (rc < 0)
+                goto fail_guard;
+            Py_DECREF(guard);
+            Py_DECREF(request);
+            goto done;
+        }
+        Py_SETREF(request, admitted);
+        admitted = NULL;
+    }
+    events = core_handle(c, request);
+    if (events == NULL || core_report(c, events) < 0)
+        goto fail_guard;
+    if (core_need(c->subscribers, "_subscribers") < 0)
+        goto fail_guard;
+    int any = PyObject_IsTrue(c->subscribers);
+    if (any < 0)
+        goto fail_guard;
+    if (any) {
+        r = call_method3(S_publish_market_data, self, instrument, events, NULL, 3);
+        if (r == NULL)
+            goto fail_guard;
+        Py_DECREF(r);
+    }
+    int wants = guard == Py_None ? 0 : core_guard_wants(c, guard, request, instrument, events);
+    if (wants < 0)
+        goto fail_guard;
+    if (wants) {
+        r = call_method3(S_after, guard, self, request, events, 4);
+        if (r == NULL)
+            goto fail_guard;
+        Py_DECREF(r);
+    }
+    Py_DECREF(events);
+    Py_DECREF(guard);
+    Py_DECREF(request);
+done:
+    Py_DECREF(instrument);
+    Py_RETURN_NONE;
+fail_guard:
+    Py_XDECREF(events);
+    Py_XDECREF(admitted);
+    Py_DECREF(guard);
+    Py_DECREF(request);
+fail:
+    Py_DECREF(instrument);
+    return NULL;
+}
+
+/* --- the type ----------------------------------------------------------------------------- */
+
+static int
+core_traverse(VenueCore *c, visitproc visit, void *arg)
+{
+    Py_VISIT(c->name);
+    Py_VISIT(c->loop);
+    Py_VISIT(c->call_at);
+    Py_VISIT(c->now_ns);
+    Py_VISIT(c->status);
+    Py_VISIT(c->engine);
+    Py_VISIT(c->guard);
+    Py_VISIT(c->latency);
+    Py_VISIT(c->routes);
+    Py_VISIT(c->subscribers);
+    Py_VISIT(c->arrive);
+    Py_VISIT(c->guard_top);
+    return 0;
+}
+
+static int
+core_clear(VenueCore *c)
+{
+    Py_CLEAR(c->name);
+    Py_CLEAR(c->loop);
+    Py_CLEAR(c->call_at);
+    Py_CLEAR(c->now_ns);
+    Py_CLEAR(c->status);
+    Py_CLEAR(c->engine);
+    Py_CLEAR(c->guard);
+    Py_CLEAR(c->latency);
+    Py_CLEAR(c->routes);
+    Py_CLEAR(c->subscribers);
+    Py_CLEAR(c->arrive);
+    Py_CLEAR(c->guard_top);
+    return 0;
+}
+
+static void
+core_dealloc(VenueCore *c)
+{
+    PyObject_GC_UnTrack(c);
+    core_clear(c);
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static PyObject *
+core_get_loop(VenueCore *c, void *closure)
+{
+    (void)closure;
+    if (c->loop == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "venue has no attribute 'loop'");
+        return NULL;
+    }
+    return Py_NewRef(c->loop);
+}
+
+static int
+core_set_loop(VenueCore *c, PyObject *loop, void *closure)
+{
+    (void)closure;
+    if (loop == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "loop cannot be deleted");
+        return -1;
+    }
+    PyObject *call_at = PyObject_GetAttr(loop, S_call_at);
+    if (call_at == NULL)
+        return -1;
+    PyObject *now_ns = PyObject_GetAttr(loop, S_now_ns_attr);
+    if (now_ns == NULL) {
+        Py_DECREF(call_at);
+        return -1;
+    }
+    Py_XSETREF(c->call_at, call_at);
+    Py_XSETREF(c->now_ns, now_ns);
+    Py_XSETREF(c->loop, Py_NewRef(loop));
+    return 0;
+}
+
+static PyMethodDef core_methods[] = {
+    {"submit", FASTCALL_KW(core_submit),
+     "submit(owner, instrument, side, qty, price=0, order_type=LIMIT, tif=DAY, "
+     "client_order_id='') -> the venue order id; the NewOrder arrives after the owner's "
+     "latency."},
+    {"cancel", FASTCALL_KW(core_cancel), "cancel(owner, instrument, order_id)"},
+    {"modify", FASTCALL_KW(core_modify), "modify(owner, instrument, order_id, price, qty)"},
+    {"_report", (PyCFunction)core_report_method, METH_O,
+     "_report(events): each execution report to its owner after the return latency."},
+    {"_lit_arrive", (PyCFunction)core_lit_arrive, METH_O,
+     "_lit_arrive(request): a lit venue's arrival (Venue._arrive)."},
+    {NULL, NULL, 0, NULL},
+};
+
+#define CORE_OBJ(n, field)                                                                    \
+    {                                                                                         \
+        n, FG_OBJECT_EX, offsetof(VenueCore, field), 0, NULL                                  \
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+#define FG_LONGLONG Py_T_LONGLONG
+#else
+#define FG_LONGLONG T_LONGLONG
+#endif
+
+static PyMemberDef core_members[] = {
+    CORE_OBJ("name", name),
+    CORE_OBJ("status", status),
+    CORE_OBJ("engine", engine),
+    CORE_OBJ("guard", guard),
+    CORE_OBJ("_latency", latency),
+    CORE_OBJ("_routes", routes),
+    CORE_OBJ("_subscribers", subscribers),
+    CORE_OBJ("_arrive_cb", arrive),
+    CORE_OBJ("_guard_top", guard_top),
+    {"_entry_latency_ns", FG_LONGLONG, offsetof(VenueCore, entry_latency), 0, NULL},
+    {"_next_order_id", FG_LONGLONG, offsetof(VenueCore, next_order_id), 0, NULL},
+    {"messages", FG_LONGLONG, offsetof(VenueCore, messages), 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyGetSetDef core_getset[] = {
+    {"loop", (getter)core_get_loop, (setter)core_set_loop, "the event loop", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject VenueCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "flashguard.market._cengine.VenueCore",
+    .tp_doc = "A venue's order entry, report delivery and lit arrival path (C implementation "
+              "of flashguard.market.venue._PyVenueCore).",
+    .tp_basicsize = sizeof(VenueCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_traverse = (traverseproc)core_traverse,
+    .tp_clear = (inquiry)core_clear,
+    .tp_methods = core_methods,
+    .tp_members = core_members,
+    .tp_getset = core_getset,
+};
+
+static int
+venue_core_init_module(PyObject *m)
+{
+    if (intern(&S_owner_attr, "owner") < 0 || intern(&S_instrument_attr, "instrument") < 0 ||
+        intern(&S_admit, "admit") < 0 || intern(&S_after, "after") < 0 ||
+        intern(&S_handle, "handle") < 0 ||
+        intern(&S_arrive_not_trading, "_arrive_not_trading") < 0 ||
+        intern(&S_publish_market_data, "_publish_market_data") < 0 ||
+        intern(&S_call_at, "call_at") < 0 || intern(&S_now_ns_attr, "now_ns") < 0 ||
+        intern(&S_empty, "") < 0 || intern(&S_clamped, "_clamped") < 0)
+        return -1;
+    ZERO = PyLong_FromLong(0);
+    if (ZERO == NULL)
+        return -1;
+    PyObject *open = PyUnicode_InternFromString("open");
+    PyObject *limit_state = PyUnicode_InternFromString("limit_state");
+    PyObject *states = (open && limit_state) ? PyTuple_Pack(2, open, limit_state) : NULL;
+    Py_XDECREF(open);
+    Py_XDECREF(limit_state);
+    if (states == NULL)
+        return -1;
+    TRADING_STATES = PyFrozenSet_New(states);
+    Py_DECREF(states);
+    if (TRADING_STATES == NULL || PyType_Ready(&VenueCoreType) < 0)
+        return -1;
+    Py_INCREF(&VenueCoreType);
+    if (PyModule_AddObject(m, "VenueCore", (PyObject *)&VenueCoreType) < 0) {
+        Py_DECREF(&VenueCoreType);
+        return -1;
+    }
+    return 0;
+}
+
+#endif /* FLASHGUARD_CENGINE_VENUE_H */
