@@ -2,9 +2,11 @@
 
 Nothing in the scenario scripts the crash: the program sells at 9% of volume, and the fall,
 the liquidity that vanishes, the pauses and the recovery come from how the crowd responds.
-These bounds are what the calibration delivers on every seed tried (1-4); the issue's
-targets are tighter (a 4-10% fall, the bottom 5-20 minutes in, 80% recovered 25 minutes
-later, buy depth at the trough under 10% of baseline) and are not yet met on every seed."""
+The bounds are issue 3's six targets: a 4-10% fall peak to trough, the bottom 5-20 minutes
+after the program starts, at least 80% of the fall recovered 25 minutes after the bottom,
+resting buy depth at the trough at most 10% of its pre-shock baseline, spreads several times
+wider, at least one stop-logic pause. The calibration meets all six on seeds 1-6 and 8 of 1-8
+and on 11 of seeds 1-16 (docs/market.md); these are four of them."""
 
 from __future__ import annotations
 
@@ -21,16 +23,18 @@ def may6() -> object:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_may6_crashes_and_recovers(may6: object, seed: int) -> None:
     sim = Simulation(may6, seed)  # type: ignore[arg-type]
     sim.run()
     r = market_result(sim)
     crash = r["crash"]
     assert crash is not None, f"seed {seed}: no fall of 2% or more after the program started"
-    assert 3.0 <= crash["peak_to_trough_pct"] <= 10.0, crash
-    assert 3.0 <= crash["minutes_shock_to_bottom"] <= 20.0, crash
-    assert crash["recovered_pct_25min"] is not None and crash["recovered_pct_25min"] >= 30.0, crash
+    assert 4.0 <= crash["peak_to_trough_pct"] <= 10.0, crash
+    assert 5.0 <= crash["minutes_shock_to_bottom"] <= 20.0, crash
+    assert crash["recovered_pct_25min"] is not None and crash["recovered_pct_25min"] >= 80.0, crash
+    assert crash["buy_depth_at_trough_pct_of_baseline"] <= 10.0, crash
+    assert crash["spread_multiple_at_trough"] >= 3.0, crash
     # the program really ran to completion, and the stop logic paused at least one venue
     assert sim.program.filled == may6.agents.sell_program.quantity  # type: ignore[attr-defined]
     assert any(h["kind"] == "stop_logic" for h in r["halts"]), r["halts"][:3]

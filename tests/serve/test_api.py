@@ -291,7 +291,8 @@ def _alert_config(tmp_path: Path) -> Path:
     old = "max_messages = 5_000              # all strategies'"
     assert old in text
     path = tmp_path / "risk.toml"
-    path.write_text(text.replace(old, "max_messages = 40 # all strategies'"), encoding="utf-8")
+    # the desk sends up to 32 messages a second in may6's first 30 s (seed 1)
+    path.write_text(text.replace(old, "max_messages = 20 # all strategies'"), encoding="utf-8")
     return path
 
 

@@ -6,7 +6,9 @@
   market, several times that under stress;
 - toxicity: |buy - sell| / (buy + sell) of aggressor-signed volume, exponentially weighted
   (half-life about 30 s): 0 for balanced flow, 1 when every trade hits the same side. It is a
-  per-second cousin of VPIN, cheap enough to drive thousands of agents;
+  per-second cousin of VPIN, cheap enough to drive thousands of agents; toxicity_slow is the
+  same ratio with a half-life of 10 minutes, where a steady one-sided seller stands out from
+  the noise of balanced flow;
 - minute_volume: the consolidated volume of the previous full minute (what a participation
   algorithm keys on);
 - ret(lookback_s): the log return of the mid over the last lookback_s seconds;
@@ -37,6 +39,7 @@ from flashguard.core.events import Trade
 _FAST = 1 - 0.5 ** (1 / 20)
 _SLOW = 1 - 0.5 ** (1 / 1800)
 _FLOW = 1 - 0.5 ** (1 / 30)
+_FLOW_SLOW = 1 - 0.5 ** (1 / 600)
 _HISTORY_S = 900
 MAX_THIN = 10.0
 
@@ -44,6 +47,7 @@ MAX_THIN = 10.0
 class Signals:
     __slots__ = (
         "_buy",
+        "_buy_slow",
         "_decay",
         "_depth_base",
         "_mids",
@@ -51,6 +55,7 @@ class Signals:
         "_n",
         "_permanent",
         "_sell",
+        "_sell_slow",
         "_transient",
         "_var_fast",
         "_var_slow",
@@ -65,6 +70,7 @@ class Signals:
         "thin_ask",
         "thin_bid",
         "toxicity",
+        "toxicity_slow",
         "transient_impact",
         "vol",
         "vol_ratio",
@@ -94,6 +100,9 @@ class Signals:
         self.vol = 0.0
         self.vol_ratio = 1.0
         self.toxicity = 0.0
+        self.toxicity_slow = 0.0
+        self._buy_slow = 0.0
+        self._sell_slow = 0.0
         self.minute_volume = 0
         self.second_volume = 0
         self._var_fast = 0.0
@@ -112,11 +121,13 @@ class Signals:
         self.second_volume += qty
         if trade.aggressor == 1:
             self._buy += qty
+            self._buy_slow += qty
             self._permanent += self.impact * qty
             self._transient += self.transient_impact * self.thin_ask * qty
             self.fair = self._permanent + self._transient
         elif trade.aggressor == -1:
             self._sell += qty
+            self._sell_slow += qty
             self._permanent -= self.impact * qty
             self._transient -= self.transient_impact * self.thin_bid * qty
             self.fair = self._permanent + self._transient
@@ -152,6 +163,10 @@ class Signals:
         self._sell *= 1 - _FLOW
         total = self._buy + self._sell
         self.toxicity = abs(self._buy - self._sell) / total if total > 0 else 0.0
+        self._buy_slow *= 1 - _FLOW_SLOW
+        self._sell_slow *= 1 - _FLOW_SLOW
+        total = self._buy_slow + self._sell_slow
+        self.toxicity_slow = abs(self._buy_slow - self._sell_slow) / total if total > 0 else 0.0
         self._minute_acc += self.second_volume
         self.second_volume = 0
         if (t_ns // NS_PER_SECOND) % 60 == 0:

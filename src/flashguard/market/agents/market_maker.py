@@ -14,6 +14,24 @@ between makers, uniform in `pull_move` x [1 - `pull_move_spread`, 1 + `pull_move
 liquidity leaves progressively: each maker that leaves thins the book, the price moves
 further, and the next maker's limit is reached. At the inventory limit a maker stops quoting
 the side that would add to it.
+
+Three switches, all off by default (calm keeps them off; may6 turns them on, see
+docs/market.md):
+- `post_only`: quotes never take liquidity. A quote that would cross a venue's opposite best
+  is posted one tick behind it (an exchange's post-only price slide). Makers re-quoting around
+  a fair value that has just moved otherwise sweep the stale side of the book, and that
+  aggressive flow moves the fair value further: in may6's calm hour it tripled the 1-minute
+  volatility.
+- `pull_flow`: the order-flow toxicity limit. A maker also pulls when `Signals.toxicity_slow`
+  (aggressor imbalance over about ten minutes, a cousin of VPIN) reaches its own limit,
+  uniform in `pull_flow` x [1 - `pull_move_spread`, 1 + `pull_move_spread`] (one draw sets
+  both of its limits). A one-sided seller that keeps selling raises it steadily while calm,
+  balanced flow keeps it near zero: makers leave because the flow is toxic (Easley, Lopez de
+  Prado and O'Hara's account of May 6), and stay out until it has cleared.
+- `rearm`: the move check counts from when the maker came back from its last pull (a desk
+  re-enables its price-move check from the price it resumed at), and is not applied while it
+  is out; without it a maker stays out for as long as the move it left on is still in the
+  window.
 """
 
 from __future__ import annotations
@@ -45,6 +63,9 @@ class MarketMakerParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     pull_move_spread: float = 0.5
     move_window_s: int = 120
     latency_us: int = 50
+    post_only: bool = False
+    rearm: bool = False
+    pull_flow: float = 0.0  # 0: no toxicity limit
 
 
 class MarketMaker:
@@ -57,11 +78,15 @@ class MarketMaker:
         self.weights = [w / max(weights) for w in weights]
         self._sizes = [max(1, int(params.size * w)) for w in self.weights]  # lots per level, by venue
         self.out_until = 0
+        self._back_ns = 0  # when it last came back from a pull (rearm: its move check starts there)
+        self._out = False
         # what the last full wake-up quoted (prices per level, inventory, trading venues) and
         # the slots' version it left
         self._quoted: object = None
         self._quoted_version = -1
-        self.move_limit = params.pull_move * (1 + params.pull_move_spread * (2 * self.draws.uniform() - 1))
+        spread = 2 * self.draws.uniform() - 1
+        self.move_limit = params.pull_move * (1 + params.pull_move_spread * spread)
+        self.flow_limit = params.pull_flow * (1 + params.pull_move_spread * spread) if params.pull_flow > 0 else 2.0
         world.connect(owner, self.slots.on_report, params.latency_us * 1000)
 
     def start(self) -> None:
@@ -81,13 +106,24 @@ class MarketMaker:
         world = self.world
         s = world.signals
         now = world.loop.clock.now_ns()
-        stressed = s.vol_ratio >= p.pull_vol or s.toxicity >= p.pull_toxicity or abs(s.ret(p.move_window_s)) >= self.move_limit
+        stressed = s.vol_ratio >= p.pull_vol or s.toxicity >= p.pull_toxicity or s.toxicity_slow >= self.flow_limit
+        if not stressed:
+            if not p.rearm:
+                stressed = abs(s.ret(p.move_window_s)) >= self.move_limit
+            elif not self._out:
+                # the move check re-arms when the maker comes back: it counts from then
+                window = min(p.move_window_s, (now - self._back_ns) // NS_PER_SECOND)
+                stressed = abs(s.ret(window)) >= self.move_limit
         if stressed:
             self.out_until = now + int(p.cooldown_s * NS_PER_SECOND)
         if now < self.out_until:
+            self._out = True
             if self.slots.live():
                 self.slots.pull_all()
             return
+        if self._out:
+            self._out = False
+            self._back_ns = now
         mid = s.fair
         inv = self.slots.inventory
         limit = p.inventory_limit
@@ -104,23 +140,42 @@ class MarketMaker:
             if a <= b:
                 a = b + 1
             prices.append((b, a))
+        caps = None
+        if p.post_only:
+            # a quote never takes: one that would cross a venue's opposite best is posted one
+            # tick behind it (a post-only order's price slide); cap[vi] = (highest bid, lowest ask)
+            sym = world.instrument
+            caps = []
+            top_b, top_a = prices[0]
+            for vi, _ in trading:
+                bid_v, _, ask_v, _ = world.lit[vi].books[sym].l1()
+                cb = ask_v - 1 if ask_v is not None and ask_v - 1 < top_b else None
+                ca = bid_v + 1 if bid_v is not None and bid_v + 1 > top_a else None
+                caps.append((cb, ca))
         slots = self.slots
         # The quotes wanted are a function of these; if they and the slots are as they were
         # after the last wake-up, which left every slot showing what it wanted, there is
         # nothing to send (most wake-ups of a calm market).
-        wanted = (prices, inv, trading)
+        wanted = (prices, inv, trading, caps)
         if wanted == self._quoted and slots.version == self._quoted_version:
             return
         place = slots.place
         # Working orders count against the limit: everything showing could fill at once.
         bought = sold = 0
         for level, (b, a) in enumerate(prices):
-            for vi, size in trading:
+            for k, (vi, size) in enumerate(trading):
                 buy = size if inv + bought + size <= limit else 0
                 sell = size if inv - sold - size >= -limit else 0
                 bought += buy
                 sold += sell
-                place(vi, 1, level, b, buy)
-                place(vi, -1, level, a, sell)
+                bv, av = b, a
+                if caps is not None:
+                    cb, ca = caps[k]
+                    if cb is not None and cb < bv:
+                        bv = cb
+                    if ca is not None and ca > av:
+                        av = ca
+                place(vi, 1, level, bv, buy)
+                place(vi, -1, level, av, sell)
         self._quoted = wanted
         self._quoted_version = slots.version
