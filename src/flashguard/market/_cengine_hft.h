@@ -175,34 +175,14 @@ static int
 hft_schedule(HftCore *h)
 {
     double u;
-    long long wait, now, t, scaled;
+    long long wait, scaled;
     if (__builtin_mul_overflow(h->wake_ms, 1000000LL, &scaled)) {
         PyErr_SetString(PyExc_OverflowError, "hft: wake_ms is too large");
         return -1;
     }
     if (draw(h->uniform, &u) < 0 || py_int((double)scaled * (0.5 + u), &wait) < 0)
         return -1;
-    PyObject *now_obj = PyObject_Vectorcall(h->now_ns, NULL, 0, NULL);
-    if (now_obj == NULL)
-        return -1;
-    int rc = core_int64(now_obj, "now_ns()", &now);
-    Py_DECREF(now_obj);
-    if (rc < 0)
-        return -1;
-    if (__builtin_add_overflow(now, wait, &t)) {
-        PyErr_SetString(PyExc_OverflowError, "hft: wake-up time overflows");
-        return -1;
-    }
-    PyObject *t_obj = PyLong_FromLongLong(t);
-    if (t_obj == NULL)
-        return -1;
-    PyObject *a[2] = {t_obj, h->wake_cb};
-    PyObject *r = PyObject_Vectorcall(h->call_at, a, 2, NULL);
-    Py_DECREF(t_obj);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    return loop_wake_after(h->now_ns, h->call_at, wait, h->wake_cb, "hft");
 }
 
 static int

@@ -114,28 +114,17 @@ draw_below(NoiseCore *nc, long long n, long long *out)
     return 0;
 }
 
-static int
-noise_now(NoiseCore *nc, long long *out)
-{
-    PyObject *now = PyObject_Vectorcall(nc->now_ns, NULL, 0, NULL);
-    if (now == NULL)
-        return -1;
-    int rc = core_int64(now, "now_ns()", out);
-    Py_DECREF(now);
-    return rc;
-}
-
 /* NoiseTraders._schedule: the next action after an exponential wait at the current pace. */
 static int
 noise_schedule(NoiseCore *nc)
 {
     double vol_ratio, boost, e;
-    long long now, wait, t;
+    long long now, wait;
     if (attr_double(nc->signals, S_vol_ratio, &vol_ratio) < 0)
         return -1;
     boost = py_min(1.0 + nc->vol_feedback * py_max(0.0, vol_ratio - 1.0), 5.0);
     if (nc->activity != Py_None) {
-        if (noise_now(nc, &now) < 0)
+        if (loop_now(nc->now_ns, &now) < 0)
             return -1;
         /* Activity.level(now) within the minute it last stepped to returns its level as it
          * is (no draw, no change): read it; any other case goes through the method. */
@@ -180,23 +169,7 @@ noise_schedule(NoiseCore *nc)
 wait:
     if (draw(nc->exponential, &e) < 0 || py_int(e * nc->mean_wait_ns / boost, &wait) < 0)
         return -1;
-    wait += 1;
-    if (noise_now(nc, &now) < 0)
-        return -1;
-    if (__builtin_add_overflow(now, wait, &t)) {
-        PyErr_SetString(PyExc_OverflowError, "noise traders: wake-up time overflows");
-        return -1;
-    }
-    PyObject *t_obj = PyLong_FromLongLong(t);
-    if (t_obj == NULL)
-        return -1;
-    PyObject *a[2] = {t_obj, nc->act_cb};
-    PyObject *r = PyObject_Vectorcall(nc->call_at, a, 2, NULL);
-    Py_DECREF(t_obj);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    return loop_wake_after(nc->now_ns, nc->call_at, wait + 1, nc->act_cb, "noise traders");
 }
 
 /* venue.cancel(owner, sym, order_id) */

@@ -83,6 +83,43 @@ core_int64(PyObject *v, const char *what, long long *out)
     return 0;
 }
 
+/* The simulated time now: now_ns is a loop's bound now_ns (shared by the C agents below). */
+static int
+loop_now(PyObject *now_ns, long long *out)
+{
+    PyObject *now = PyObject_Vectorcall(now_ns, NULL, 0, NULL);
+    if (now == NULL)
+        return -1;
+    int rc = core_int64(now, "now_ns()", out);
+    Py_DECREF(now);
+    return rc;
+}
+
+/* call_at(now + wait, callback): World.call_after for the C agents; `who` names the agent in
+ * the overflow error. */
+static int
+loop_wake_after(PyObject *now_ns, PyObject *call_at, long long wait, PyObject *callback,
+                const char *who)
+{
+    long long now, t;
+    if (loop_now(now_ns, &now) < 0)
+        return -1;
+    if (__builtin_add_overflow(now, wait, &t)) {
+        PyErr_Format(PyExc_OverflowError, "%s: wake-up time overflows", who);
+        return -1;
+    }
+    PyObject *t_obj = PyLong_FromLongLong(t);
+    if (t_obj == NULL)
+        return -1;
+    PyObject *a[2] = {t_obj, callback};
+    PyObject *r = PyObject_Vectorcall(call_at, a, 2, NULL);
+    Py_DECREF(t_obj);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 /* The simulated time now (loop.now_ns()). */
 static int
 core_now(VenueCore *c, long long *out)
@@ -91,12 +128,7 @@ core_now(VenueCore *c, long long *out)
         PyErr_SetString(PyExc_AttributeError, "venue has no attribute 'loop'");
         return -1;
     }
-    PyObject *now = PyObject_Vectorcall(c->now_ns, NULL, 0, NULL);
-    if (now == NULL)
-        return -1;
-    int rc = core_int64(now, "now_ns()", out);
-    Py_DECREF(now);
-    return rc;
+    return loop_now(c->now_ns, out);
 }
 
 /* now + the owner's order-entry latency, as a new int. */
@@ -137,6 +169,25 @@ core_schedule(VenueCore *c, PyObject *t, PyObject *request)
     return 0;
 }
 
+/* Build type(t, name, *f[2:]) for a request `owner` sends (f[0] and f[1] are filled here:
+ * the arrival time and the venue's name) and schedule its arrival. */
+static int
+core_send(VenueCore *c, PyObject *owner, PyTypeObject *type, PyObject **f, Py_ssize_t n)
+{
+    PyObject *t = core_arrival_time(c, owner);
+    if (t == NULL || core_need(c->name, "name") < 0) {
+        Py_XDECREF(t);
+        return -1;
+    }
+    f[0] = t;
+    f[1] = c->name;
+    PyObject *req = make((PyObject *)type, f, n);
+    int rc = req == NULL ? -1 : core_schedule(c, t, req);
+    Py_DECREF(t);
+    Py_XDECREF(req);
+    return rc;
+}
+
 static PyObject *
 core_submit(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -149,31 +200,24 @@ core_submit(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     PyObject *coid = a[7] ? a[7] : S_empty;
     long long order_id = c->next_order_id;
     c->next_order_id = order_id + 1;
-    PyObject *id = NULL, *t = NULL, *side = NULL, *ot = NULL, *tif = NULL, *req = NULL;
+    PyObject *id = NULL, *side = NULL, *ot = NULL, *tif = NULL;
     id = PyLong_FromLongLong(order_id);
-    if (id == NULL || (t = core_arrival_time(c, owner)) == NULL ||
-        (side = PyNumber_Long(a[2])) == NULL ||
+    if (id == NULL || (side = PyNumber_Long(a[2])) == NULL ||
         (ot = a[5] ? PyNumber_Long(a[5]) : Py_NewRef(ONE)) == NULL ||
-        (tif = a[6] ? PyNumber_Long(a[6]) : Py_NewRef(ONE)) == NULL ||
-        core_need(c->name, "name") < 0)
+        (tif = a[6] ? PyNumber_Long(a[6]) : Py_NewRef(ONE)) == NULL)
         goto fail;
-    PyObject *f[11] = {t, c->name, instrument, id, coid, owner, side, ot, tif, price, a[3]};
-    req = make((PyObject *)L_NEW.type, f, 11);
-    if (req == NULL || core_schedule(c, t, req) < 0)
+    PyObject *f[11] = {NULL, NULL, instrument, id, coid, owner, side, ot, tif, price, a[3]};
+    if (core_send(c, owner, L_NEW.type, f, 11) < 0)
         goto fail;
-    Py_DECREF(t);
     Py_DECREF(side);
     Py_DECREF(ot);
     Py_DECREF(tif);
-    Py_DECREF(req);
     return id;
 fail:
     Py_XDECREF(id);
-    Py_XDECREF(t);
     Py_XDECREF(side);
     Py_XDECREF(ot);
     Py_XDECREF(tif);
-    Py_XDECREF(req);
     return NULL;
 }
 
@@ -184,17 +228,8 @@ core_cancel(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     PyObject *a[3];
     if (bind_args("cancel", args, nargs, kwnames, names, 3, 3, a) < 0)
         return NULL;
-    PyObject *t = core_arrival_time(c, a[0]);
-    if (t == NULL || core_need(c->name, "name") < 0) {
-        Py_XDECREF(t);
-        return NULL;
-    }
-    PyObject *f[5] = {t, c->name, a[1], a[2], a[0]};
-    PyObject *req = make((PyObject *)L_CANCEL.type, f, 5);
-    int rc = req == NULL ? -1 : core_schedule(c, t, req);
-    Py_DECREF(t);
-    Py_XDECREF(req);
-    if (rc < 0)
+    PyObject *f[5] = {NULL, NULL, a[1], a[2], a[0]};
+    if (core_send(c, a[0], L_CANCEL.type, f, 5) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -206,17 +241,8 @@ core_modify(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     PyObject *a[5];
     if (bind_args("modify", args, nargs, kwnames, names, 5, 5, a) < 0)
         return NULL;
-    PyObject *t = core_arrival_time(c, a[0]);
-    if (t == NULL || core_need(c->name, "name") < 0) {
-        Py_XDECREF(t);
-        return NULL;
-    }
-    PyObject *f[7] = {t, c->name, a[1], a[2], a[0], a[3], a[4]};
-    PyObject *req = make((PyObject *)L_MODIFY.type, f, 7);
-    int rc = req == NULL ? -1 : core_schedule(c, t, req);
-    Py_DECREF(t);
-    Py_XDECREF(req);
-    if (rc < 0)
+    PyObject *f[7] = {NULL, NULL, a[1], a[2], a[0], a[3], a[4]};
+    if (core_send(c, a[0], L_MODIFY.type, f, 7) < 0)
         return NULL;
     Py_RETURN_NONE;
 }

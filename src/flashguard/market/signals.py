@@ -161,12 +161,10 @@ class Signals:
         # toxicity: EW buy and sell volume
         self._buy *= 1 - _FLOW
         self._sell *= 1 - _FLOW
-        total = self._buy + self._sell
-        self.toxicity = abs(self._buy - self._sell) / total if total > 0 else 0.0
+        self.toxicity = _imbalance(self._buy, self._sell)
         self._buy_slow *= 1 - _FLOW_SLOW
         self._sell_slow *= 1 - _FLOW_SLOW
-        total = self._buy_slow + self._sell_slow
-        self.toxicity_slow = abs(self._buy_slow - self._sell_slow) / total if total > 0 else 0.0
+        self.toxicity_slow = _imbalance(self._buy_slow, self._sell_slow)
         self._minute_acc += self.second_volume
         self.second_volume = 0
         if (t_ns // NS_PER_SECOND) % 60 == 0:
@@ -179,6 +177,12 @@ class Signals:
         if k <= 0 or mids[-1 - k] <= 0:
             return 0.0
         return math.log(mids[-1] / mids[-1 - k])
+
+
+def _imbalance(buy: float, sell: float) -> float:
+    """|buy - sell| / (buy + sell), 0 with no volume."""
+    total = buy + sell
+    return abs(buy - sell) / total if total > 0 else 0.0
 
 
 def _thinness(baseline: float, depth: float) -> float:

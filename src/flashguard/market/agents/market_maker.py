@@ -78,8 +78,9 @@ class MarketMaker:
         self.weights = [w / max(weights) for w in weights]
         self._sizes = [max(1, int(params.size * w)) for w in self.weights]  # lots per level, by venue
         self.out_until = 0
-        self._back_ns = 0  # when it last came back from a pull (rearm: its move check starts there)
-        self._out = False
+        # when it last came back from a pull (rearm: its move check starts there); it is out
+        # while out_until > _back_ns
+        self._back_ns = 0
         # what the last full wake-up quoted (prices per level, inventory, trading venues) and
         # the slots' version it left
         self._quoted: object = None
@@ -110,19 +111,17 @@ class MarketMaker:
         if not stressed:
             if not p.rearm:
                 stressed = abs(s.ret(p.move_window_s)) >= self.move_limit
-            elif not self._out:
+            elif self.out_until <= self._back_ns:  # in the market
                 # the move check re-arms when the maker comes back: it counts from then
                 window = min(p.move_window_s, (now - self._back_ns) // NS_PER_SECOND)
                 stressed = abs(s.ret(window)) >= self.move_limit
         if stressed:
             self.out_until = now + int(p.cooldown_s * NS_PER_SECOND)
         if now < self.out_until:
-            self._out = True
             if self.slots.live():
                 self.slots.pull_all()
             return
-        if self._out:
-            self._out = False
+        if self.out_until > self._back_ns:  # back from a pull
             self._back_ns = now
         mid = s.fair
         inv = self.slots.inventory
