@@ -42,13 +42,15 @@ ext_modules = (
             sources=["src/flashguard/market/_cengine.c"],
             depends=[
                 f"src/flashguard/market/_cengine_{part}.h"
-                for part in ("args", "base", "book", "hft", "map", "noise", "pool", "slots", "venue", "views")
-            ],
+                for part in ("args", "base", "book", "guard", "hft", "map", "noise", "pool", "prot", "slots", "venue", "views")
+            ]
+            + ["src/flashguard/core/_cloop_api.h"],
             optional=True,
         ),
         Extension(
             "flashguard.core._cloop",
             sources=["src/flashguard/core/_cloop.c"],
+            depends=["src/flashguard/core/_cloop_api.h"],
             optional=True,
         ),
         Extension(

@@ -1,9 +1,11 @@
 """The C twins of the market's hot paths against their Python references.
 
 - `_cengine.VenueCore` (order entry, report delivery, a lit venue's arrival) against
-  `venue._PyVenueCore`, and `_cengine.NoiseCore` against `NoiseTraders._act`/`_schedule`:
-  whole scenarios run with FLASHGUARD_PURE=1 (every reference) and with the C twins must
-  publish the same events, the same per-second bars and the same results.
+  `venue._PyVenueCore`, `_cengine.NoiseCore` against `NoiseTraders._act`/`_schedule`, and the
+  market's guard and protections (`GuardCore`, `LuldCore`, `StopCore`, see
+  test_protections_core_parity.py): whole scenarios run with FLASHGUARD_PURE=1 (every
+  reference) and with the C twins must publish the same events, the same per-second bars and
+  the same results.
 - `_cengine.Slots` against `quoting.PySlots`, and `NoiseCore` and `HftCore` against their
   references in one process, step by step on twin markets; `_cengine.nbbo` against
   `exchange._py_nbbo`.
@@ -54,8 +56,9 @@ needs_c = pytest.mark.skipif(
 _DIGEST = """
 import hashlib, sys
 import msgspec
-from flashguard.market import venue
+from flashguard.market import exchange, venue
 from flashguard.market.agents import hft, noise, quoting
+from flashguard.market.protections import luld, stop_logic
 from flashguard.market.results import market_result
 from flashguard.market.scenario import load_scenario
 from flashguard.market.simulation import Simulation
@@ -70,7 +73,8 @@ for row in sim.bars.rows:
 result = market_result(sim)
 result.pop("wall_seconds", None)
 h.update(repr(sorted(result.items())).encode())
-c = (venue.CORE, noise._c is not None, quoting.Slots is not quoting.PySlots, hft._c is not None)
+c = (venue.CORE, noise._c is not None, quoting.Slots is not quoting.PySlots, hft._c is not None,
+     exchange.GUARD, luld.Luld is not luld.PyLuld, stop_logic.StopLogic is not stop_logic.PyStopLogic)
 print(sim.messages, h.hexdigest(), *c)
 """
 
@@ -92,8 +96,8 @@ def _digest(name: str, seconds: int, pure: bool) -> list[str]:
 def test_whole_scenario_is_the_same_with_the_c_twins(name: str, seconds: int) -> None:
     pure = _digest(name, seconds, pure=True)
     c = _digest(name, seconds, pure=False)
-    assert pure[2:] == ["python", "False", "False", "False"]
-    assert c[2:] == ["c", "True", "True", "True"]
+    assert pure[2:] == ["python", "False", "False", "False", "python", "False", "False"]
+    assert c[2:] == ["c", "True", "True", "True", "c", "True", "True"]
     assert int(c[0]) > 1000  # the run did something
     assert c[:2] == pure[:2]
 

@@ -16,6 +16,8 @@
 #include <Python.h>
 #include <stdint.h>
 
+#include "_cloop_api.h"
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -627,6 +629,43 @@ static PyTypeObject LoopType = {
 };
 
 /* ---------------------------------------------------------------------------------------- */
+/* The C API (_cloop_api.h)                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+static PyObject *
+api_loop_of(PyObject *bound)
+{
+    if (!PyCFunction_Check(bound))
+        return NULL;
+    PyCFunctionObject *f = (PyCFunctionObject *)bound;
+    PyObject *self = f->m_self;
+    if (self == NULL || !Py_IS_TYPE(self, &LoopType))
+        return NULL;
+    PyCFunction meth = f->m_ml->ml_meth;
+    if (meth == (PyCFunction)(void (*)(void))loop_call_at || meth == (PyCFunction)loop_now_ns)
+        return self;
+    return NULL;
+}
+
+static int
+api_now(PyObject *loop, int64_t *out)
+{
+    PyObject *clock = loop_get_clock_checked((Loop *)loop);
+    return clock == NULL ? -1 : loop_clock_now(clock, out);
+}
+
+static int
+api_call_at(PyObject *loop, int64_t t, PyObject *callback, PyObject *const *args,
+            Py_ssize_t nargs)
+{
+    Loop *lp = (Loop *)loop;
+    PyObject *clock = loop_get_clock_checked(lp);
+    return clock == NULL ? -1 : loop_schedule(lp, t, clock, callback, args, nargs);
+}
+
+static FgLoopApi cloop_api = {FG_CLOOP_API_VERSION, api_loop_of, api_now, api_call_at};
+
+/* ---------------------------------------------------------------------------------------- */
 /* Module                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
@@ -659,6 +698,12 @@ PyInit__cloop(void)
     Py_INCREF(&LoopType);
     if (PyModule_AddObject(m, "EventLoop", (PyObject *)&LoopType) < 0) {
         Py_DECREF(&LoopType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyObject *api = PyCapsule_New(&cloop_api, FG_CLOOP_API_CAPSULE, NULL);
+    if (api == NULL || PyModule_AddObject(m, "_api", api) < 0) {
+        Py_XDECREF(api);
         Py_DECREF(m);
         return NULL;
     }

@@ -28,8 +28,12 @@
  * message: _cengine_venue.h (VenueCore: a venue's order entry, report delivery and lit
  * arrival path; reference venue._PyVenueCore), _cengine_noise.h (NoiseCore: the noise
  * traders' wake-up; reference agents.noise.NoiseTraders), _cengine_slots.h (Slots: a
- * quoting agent's order slots; reference agents.quoting.PySlots) and _cengine_hft.h
- * (HftCore: an HFT's wake-up and reports; reference agents.hft.Hft).
+ * quoting agent's order slots; reference agents.quoting.PySlots), _cengine_hft.h
+ * (HftCore: an HFT's wake-up and reports; reference agents.hft.Hft), _cengine_prot.h
+ * (LuldCore and StopCore: LULD and stop logic; references protections.luld.PyLuld and
+ * protections.stop_logic.PyStopLogic) and _cengine_guard.h (GuardCore: the market's admission
+ * and post-trade path; reference exchange._PyGuardCore). The venue core schedules on the C
+ * event loop through its C API (core/_cloop_api.h) when the loop is the C one.
  */
 #include "_cengine_base.h"
 #include "_cengine_args.h"
@@ -1320,11 +1324,15 @@ load_event(PyObject *events, PyObject **slot, const char *name)
 #include "_cengine_noise.h"
 #include "_cengine_slots.h"
 #include "_cengine_hft.h"
+#include "_cengine_prot.h"
+#include "_cengine_guard.h"
 
 static PyMethodDef cengine_functions[] = {
     {"nbbo", (PyCFunction)(void (*)(void))module_nbbo, METH_FASTCALL,
      "nbbo(lit, instrument) -> (best bid, best ask) across the trading venues of lit "
      "(exchange.Market.nbbo)."},
+    {"venue_nbbo", (PyCFunction)(void (*)(void))module_venue_nbbo, METH_FASTCALL,
+     "venue_nbbo(lit, instrument): nbbo(lit, instrument), read in place from C venues."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1398,7 +1406,8 @@ PyInit__cengine(void)
         goto fail;
     }
     if (venue_core_init_module(m) < 0 || noise_core_init_module(m) < 0 ||
-        slots_init_module(m) < 0 || hft_init_module(m) < 0)
+        slots_init_module(m) < 0 || hft_init_module(m) < 0 || prot_init_module(m) < 0 ||
+        guard_init_module(m) < 0)
         goto fail;
     Py_DECREF(events);
     Py_DECREF(book);

@@ -34,6 +34,15 @@ typedef struct {
     long long price, qty;
 } Best;
 
+/* Whether both top levels' quantities fit in int64 (else book.l1() and its errors decide). */
+static int
+top_qty_fits(const Book *b)
+{
+    const Ladder *bids = &b->bids, *asks = &b->asks;
+    return (!bids->n || bids->a[bids->n - 1]->qty <= INT64_MAX) &&
+           (!asks->n || asks->a[asks->n - 1]->qty <= INT64_MAX);
+}
+
 /* World.best_quotes(): the highest bid and the lowest offer across the trading lit venues. */
 static int
 hft_best_quotes(HftCore *h, Best *hi, Best *lo)
@@ -43,7 +52,34 @@ hft_best_quotes(HftCore *h, Best *hi, Best *lo)
     Py_ssize_t n = PyList_GET_SIZE(h->lit);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *venue = PyList_GET_ITEM(h->lit, i);
-        int trading = noise_trading(venue, h->sym);
+        int trading;
+        Book *bk;
+        int fast = venue_view(venue, h->sym, &trading, &bk);
+        if (fast < 0)
+            return -1;
+        if (fast && trading && top_qty_fits(bk)) {
+            /* book.l1() read in place */
+            const Ladder *bids = &bk->bids, *asks = &bk->asks;
+            if (bids->n) {
+                const Level *lv = bids->a[bids->n - 1];
+                if (hi->venue == NULL || lv->price > hi->price) {
+                    hi->venue = venue;
+                    hi->price = lv->price;
+                    hi->qty = (long long)lv->qty;
+                }
+            }
+            if (asks->n) {
+                const Level *lv = asks->a[asks->n - 1];
+                if (lo->venue == NULL || lv->price < lo->price) {
+                    lo->venue = venue;
+                    lo->price = lv->price;
+                    lo->qty = (long long)lv->qty;
+                }
+            }
+            continue;
+        }
+        if (!fast)
+            trading = noise_trading(venue, h->sym);
         if (trading < 0)
             return -1;
         if (!trading)
@@ -239,15 +275,30 @@ hft_wake(HftCore *h)
     PyObject *venue = PyList_GetItem(h->lit, (Py_ssize_t)vi);
     if (venue == NULL)
         return -1;
-    int trading = noise_trading(venue, h->sym);
+    int trading;
+    Book *bk;
+    int fast = venue_view(venue, h->sym, &trading, &bk);
+    if (fast < 0)
+        return -1;
+    if (!fast)
+        trading = noise_trading(venue, h->sym);
     if (trading < 0)
         return -1;
     if (!trading)
         return hft_pull_all(h);
     int has_bid, has_ask;
-    long long bid, ask;
-    if (noise_l1(venue, h->sym, &has_bid, &bid, &has_ask, &ask) < 0)
+    long long bid = 0, ask = 0;
+    if (fast) {
+        has_bid = bk->bids.n > 0;
+        has_ask = bk->asks.n > 0;
+        if (has_bid)
+            bid = bk->bids.a[bk->bids.n - 1]->price;
+        if (has_ask)
+            ask = bk->asks.a[bk->asks.n - 1]->price;
+    }
+    else if (noise_l1(venue, h->sym, &has_bid, &bid, &has_ask, &ask) < 0) {
         return -1;
+    }
     if (!has_bid || !has_ask)
         return hft_pull_all(h);
     long long inv;

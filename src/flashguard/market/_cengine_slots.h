@@ -10,6 +10,12 @@
 #ifndef FLASHGUARD_CENGINE_SLOTS_H
 #define FLASHGUARD_CENGINE_SLOTS_H
 
+/* The slot keys (vi, side, level) of small venue indices and levels, made once: a key is a
+ * plain tuple either way (equal, same hash), this only saves making it on every call. */
+#define SLOT_KEY_VI 8
+#define SLOT_KEY_LEVELS 8
+#define SLOT_KEYS (SLOT_KEY_VI * 2 * SLOT_KEY_LEVELS)
+
 typedef struct {
     PyObject_HEAD
     PyObject *world;
@@ -17,7 +23,54 @@ typedef struct {
     PyObject *slots;
     PyObject *by_id;
     long long inventory, traded, version;
+    PyObject *keys[SLOT_KEYS];
 } Slots;
+
+/* The int value of an exact int that fits a long long, or 0 with *ok = 0. */
+static inline long long
+small_int(PyObject *x, int *ok)
+{
+    *ok = 0;
+    if (!PyLong_CheckExact(x))
+        return 0;
+    int ovf;
+    long long v = PyLong_AsLongLongAndOverflow(x, &ovf);
+    if (ovf || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    *ok = 1;
+    return v;
+}
+
+/* (vi, side, level) as a new reference: the cached tuple, or a new one. */
+static PyObject *
+slot_key(Slots *s, PyObject *vi, PyObject *side, PyObject *level)
+{
+    int a, b, c;
+    long long v = small_int(vi, &a), sd = small_int(side, &b), lv = small_int(level, &c);
+    if (a && b && c && v >= 0 && v < SLOT_KEY_VI && (sd == 1 || sd == -1) && lv >= 0 &&
+        lv < SLOT_KEY_LEVELS) {
+        Py_ssize_t i = ((Py_ssize_t)v * 2 + (sd == 1 ? 0 : 1)) * SLOT_KEY_LEVELS + (Py_ssize_t)lv;
+        if (s->keys[i] == NULL && (s->keys[i] = PyTuple_Pack(3, vi, side, level)) == NULL)
+            return NULL;
+        return Py_NewRef(s->keys[i]);
+    }
+    return PyTuple_Pack(3, vi, side, level);
+}
+
+/* a != b for the prices and sizes of slots (Python's comparison, exact ints in C). */
+static inline int
+slot_ne(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 0;
+    int oa, ob;
+    long long x = small_int(a, &oa), y = small_int(b, &ob);
+    if (oa && ob)
+        return x != y;
+    return PyObject_RichCompareBool(a, b, Py_NE);
+}
 
 static PyObject *S_lit, *S_instrument_w, *S_modify_attr, *S_side_attr, *S_qty_attr,
     *S_leaves_qty, *S_order_id_attr, *S_pop;
@@ -66,6 +119,10 @@ slots_send(Slots *s, PyObject *vi, PyObject *method, PyObject *const *rest, Py_s
 static int
 le_zero(PyObject *x)
 {
+    int ok;
+    long long v = small_int(x, &ok);
+    if (ok)
+        return v <= 0;
     return PyObject_RichCompareBool(x, ZERO, Py_LE);
 }
 
@@ -78,7 +135,7 @@ slots_place(Slots *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
     if (bind_args("place", args, nargs, kwnames, names, 5, 5, a) < 0)
         return NULL;
     PyObject *vi = a[0], *side = a[1], *price = a[3], *qty = a[4];
-    PyObject *key = PyTuple_Pack(3, a[0], a[1], a[2]);
+    PyObject *key = slot_key(s, a[0], a[1], a[2]);
     if (key == NULL)
         return NULL;
     PyObject *current = PyDict_GetItemWithError(s->slots, key);
@@ -131,9 +188,9 @@ slots_place(Slots *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
         PyErr_Format(PyExc_TypeError, "slot %R=%R must be (order id, price, qty)", key, current);
         goto fail_cur;
     }
-    int moved = PyObject_RichCompareBool(PyTuple_GET_ITEM(current, 1), price, Py_NE);
+    int moved = slot_ne(PyTuple_GET_ITEM(current, 1), price);
     if (moved == 0)
-        moved = PyObject_RichCompareBool(PyTuple_GET_ITEM(current, 2), qty, Py_NE);
+        moved = slot_ne(PyTuple_GET_ITEM(current, 2), qty);
     if (moved < 0)
         goto fail_cur;
     if (moved) {
@@ -341,6 +398,8 @@ slots_traverse(Slots *s, visitproc visit, void *arg)
     Py_VISIT(s->owner);
     Py_VISIT(s->slots);
     Py_VISIT(s->by_id);
+    for (int i = 0; i < SLOT_KEYS; i++)
+        Py_VISIT(s->keys[i]);
     return 0;
 }
 
@@ -351,6 +410,8 @@ slots_clear(Slots *s)
     Py_CLEAR(s->owner);
     Py_CLEAR(s->slots);
     Py_CLEAR(s->by_id);
+    for (int i = 0; i < SLOT_KEYS; i++)
+        Py_CLEAR(s->keys[i]);
     return 0;
 }
 

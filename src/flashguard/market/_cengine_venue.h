@@ -15,6 +15,8 @@
 #ifndef FLASHGUARD_CENGINE_VENUE_H
 #define FLASHGUARD_CENGINE_VENUE_H
 
+#include "../core/_cloop_api.h"
+
 typedef struct {
     PyObject_HEAD
     PyObject *name;
@@ -34,10 +36,58 @@ typedef struct {
     long long messages;
 } VenueCore;
 
+static PyObject *EV_Quote, *S_broadcast, *S_last_l1, *S_books_md, *S_l1_md, *S_get_md;
 static PyObject *S_owner_attr, *S_instrument_attr, *S_admit, *S_after, *S_handle,
     *S_arrive_not_trading, *S_publish_market_data, *S_call_at, *S_now_ns_attr, *S_empty,
     *S_clamped;
 static PyObject *ZERO, *TRADING_STATES;
+
+static PyTypeObject VenueCoreType;
+
+/* An attribute of a Struct-like object read straight from its slot: for a type whose getattr
+ * is the generic one and whose attribute is a member descriptor (msgspec Structs, slotted
+ * classes), that is what getattr returns (a member is a data descriptor: it wins over any
+ * instance dict). Up to 8 types a call site, remembered (and kept alive) on first sight;
+ * anything else is plain getattr. */
+typedef struct {
+    PyTypeObject *tp;
+    Py_ssize_t off; /* 0: not a slot */
+} SlotCache;
+#define SLOT_CACHE 8
+
+static PyObject *
+slot_attr(PyObject *o, PyObject *name, SlotCache *cache)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    for (int i = 0; i < SLOT_CACHE && cache[i].tp != NULL; i++) {
+        if (cache[i].tp == tp) {
+            if (cache[i].off > 0) {
+                PyObject *x = *(PyObject **)((char *)o + cache[i].off);
+                if (LIKELY(x != NULL))
+                    return Py_NewRef(x);
+            }
+            return PyObject_GetAttr(o, name);
+        }
+    }
+    for (int i = 0; i < SLOT_CACHE; i++) {
+        if (cache[i].tp == NULL) {
+            Py_ssize_t off = 0;
+            if (tp->tp_getattro == PyObject_GenericGetAttr) {
+                PyObject *descr = _PyType_Lookup(tp, name); /* borrowed */
+                if (descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+                    PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+                    if (m->type == FG_OBJECT_EX && m->offset > 0)
+                        off = m->offset;
+                }
+            }
+            Py_INCREF(tp);
+            cache[i].tp = tp;
+            cache[i].off = off;
+            break;
+        }
+    }
+    return PyObject_GetAttr(o, name);
+}
 
 static int
 core_need(PyObject *v, const char *attr)
@@ -83,10 +133,28 @@ core_int64(PyObject *v, const char *what, long long *out)
     return 0;
 }
 
+/* The C event loop's API (_cloop_api.h), or NULL when it is not built: a bound call_at or
+ * now_ns of a C loop is then called directly, anything else through Python. */
+static FgLoopApi *LOOP_API;
+
+static inline PyObject *
+c_loop_of(PyObject *bound)
+{
+    return LOOP_API != NULL ? LOOP_API->loop_of(bound) : NULL;
+}
+
 /* The simulated time now: now_ns is a loop's bound now_ns (shared by the C agents below). */
 static int
 loop_now(PyObject *now_ns, long long *out)
 {
+    PyObject *lp = c_loop_of(now_ns);
+    if (lp != NULL) {
+        int64_t v;
+        if (LOOP_API->now(lp, &v) < 0)
+            return -1;
+        *out = v;
+        return 0;
+    }
     PyObject *now = PyObject_Vectorcall(now_ns, NULL, 0, NULL);
     if (now == NULL)
         return -1;
@@ -108,6 +176,9 @@ loop_wake_after(PyObject *now_ns, PyObject *call_at, long long wait, PyObject *c
         PyErr_Format(PyExc_OverflowError, "%s: wake-up time overflows", who);
         return -1;
     }
+    PyObject *lp = c_loop_of(call_at);
+    if (lp != NULL)
+        return LOOP_API->call_at(lp, t, callback, NULL, 0);
     PyObject *t_obj = PyLong_FromLongLong(t);
     if (t_obj == NULL)
         return -1;
@@ -131,9 +202,9 @@ core_now(VenueCore *c, long long *out)
     return loop_now(c->now_ns, out);
 }
 
-/* now + the owner's order-entry latency, as a new int. */
+/* now + the owner's order-entry latency, as a new int (and *t_out). */
 static PyObject *
-core_arrival_time(VenueCore *c, PyObject *owner)
+core_arrival_time(VenueCore *c, PyObject *owner, long long *t_out)
 {
     long long now, lat, t;
     if (core_need_dict(c->latency, "_latency") < 0 || core_now(c, &now) < 0)
@@ -152,15 +223,19 @@ core_arrival_time(VenueCore *c, PyObject *owner)
                      now, lat);
         return NULL;
     }
+    *t_out = t;
     return PyLong_FromLongLong(t);
 }
 
-/* loop.call_at(t, self._arrive_cb, request); steals nothing. */
+/* loop.call_at(t, self._arrive_cb, request) (t_v: t as an int64); steals nothing. */
 static int
-core_schedule(VenueCore *c, PyObject *t, PyObject *request)
+core_schedule(VenueCore *c, PyObject *t, long long t_v, PyObject *request)
 {
     if (core_need(c->arrive, "_arrive_cb") < 0)
         return -1;
+    PyObject *lp = c_loop_of(c->call_at);
+    if (lp != NULL)
+        return LOOP_API->call_at(lp, t_v, c->arrive, &request, 1);
     PyObject *a[3] = {t, c->arrive, request};
     PyObject *r = PyObject_Vectorcall(c->call_at, a, 3, NULL);
     if (r == NULL)
@@ -174,7 +249,8 @@ core_schedule(VenueCore *c, PyObject *t, PyObject *request)
 static int
 core_send(VenueCore *c, PyObject *owner, PyTypeObject *type, PyObject **f, Py_ssize_t n)
 {
-    PyObject *t = core_arrival_time(c, owner);
+    long long t_v = 0;
+    PyObject *t = core_arrival_time(c, owner, &t_v);
     if (t == NULL || core_need(c->name, "name") < 0) {
         Py_XDECREF(t);
         return -1;
@@ -182,7 +258,7 @@ core_send(VenueCore *c, PyObject *owner, PyTypeObject *type, PyObject **f, Py_ss
     f[0] = t;
     f[1] = c->name;
     PyObject *req = make((PyObject *)type, f, n);
-    int rc = req == NULL ? -1 : core_schedule(c, t, req);
+    int rc = req == NULL ? -1 : core_schedule(c, t, t_v, req);
     Py_DECREF(t);
     Py_XDECREF(req);
     return rc;
@@ -266,7 +342,8 @@ core_report(VenueCore *c, PyObject *events)
         PyObject *ev = PySequence_Fast_GET_ITEM(seq, i);
         if (Py_TYPE(ev) == (PyTypeObject *)EV_Trade)
             continue;
-        PyObject *owner = PyObject_GetAttr(ev, S_owner_attr);
+        static SlotCache owner_slot[SLOT_CACHE];
+        PyObject *owner = slot_attr(ev, S_owner_attr, owner_slot);
         if (owner == NULL)
             goto fail;
         PyObject *route = PyDict_GetItemWithError(c->routes, owner); /* borrowed */
@@ -297,6 +374,14 @@ core_report(VenueCore *c, PyObject *events)
             Py_DECREF(route);
             PyErr_SetString(PyExc_OverflowError, "report time overflows");
             goto fail;
+        }
+        PyObject *lp = c_loop_of(c->call_at);
+        if (lp != NULL) {
+            int rc = LOOP_API->call_at(lp, t, PyTuple_GET_ITEM(route, 0), &ev, 1);
+            Py_DECREF(route);
+            if (rc < 0)
+                goto fail;
+            continue;
         }
         PyObject *t_obj = PyLong_FromLongLong(t);
         if (t_obj == NULL) {
@@ -414,6 +499,38 @@ core_guard_wants(VenueCore *c, PyObject *guard, PyObject *request, PyObject *ins
     return wants;
 }
 
+/* A C venue's own view of an instrument, without Python calls. 1: the venue is a VenueCore
+ * over the C engine, its status a dict that holds sym and the engine has sym's book; then
+ * *trading is `venue.status[sym] in TRADING_STATES` and *book is venue.books[sym] (Venue's
+ * `books` is the engine's books). 0: the caller takes the Python way. -1: an error (the book
+ * is being changed, as its own methods would say). */
+static int
+venue_view(PyObject *venue, PyObject *sym, int *trading, Book **book)
+{
+    if (!PyObject_TypeCheck(venue, &VenueCoreType))
+        return 0;
+    VenueCore *c = (VenueCore *)venue;
+    if (c->status == NULL || !PyDict_CheckExact(c->status) || c->engine == NULL ||
+        !Py_IS_TYPE(c->engine, &EngineType))
+        return 0;
+    PyObject *s = PyDict_GetItemWithError(c->status, sym);
+    if (s == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_INCREF(s);
+    int tr = PySet_Contains(TRADING_STATES, s);
+    Py_DECREF(s);
+    if (tr < 0)
+        return -1;
+    Book *b = find_book((Engine *)c->engine, sym);
+    if (b == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (view_check(b) < 0)
+        return -1;
+    *trading = tr;
+    *book = b;
+    return 1;
+}
+
 static PyObject *
 call_method3(PyObject *name, PyObject *self, PyObject *x, PyObject *y, PyObject *z, size_t n)
 {
@@ -429,7 +546,8 @@ core_lit_arrive(VenueCore *c, PyObject *request)
     c->messages++;
     if (core_need_dict(c->status, "status") < 0)
         return NULL;
-    PyObject *instrument = PyObject_GetAttr(request, S_instrument_attr);
+    static SlotCache instrument_slot[SLOT_CACHE];
+    PyObject *instrument = slot_attr(request, S_instrument_attr, instrument_slot);
     if (instrument == NULL)
         return NULL;
     PyObject *status = PyDict_GetItemWithError(c->status, instrument);
@@ -514,6 +632,110 @@ fail_guard:
 fail:
     Py_DECREF(instrument);
     return NULL;
+}
+
+/* A lit venue's market data after a request (venue.Venue._publish_market_data; the reference
+ * is _PyVenueCore._lit_publish_market_data): the trades among `events`, and a Quote when the
+ * top of the book changed since the last one published (or always with fresh_quote), handed
+ * to the venue's _broadcast. The book's l1 is the C book's own (book.l1()) when the engine is
+ * the C one. */
+static PyObject *
+core_lit_publish_md(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"instrument", "events", "fresh_quote"};
+    PyObject *a[3];
+    if (bind_args("_publish_market_data", args, nargs, kwnames, names, 2, 3, a) < 0)
+        return NULL;
+    PyObject *self = (PyObject *)c, *instrument = a[0];
+    int fresh = a[2] ? PyObject_IsTrue(a[2]) : 0;
+    if (fresh < 0 || core_need(c->subscribers, "_subscribers") < 0)
+        return NULL;
+    int any = PyObject_IsTrue(c->subscribers);
+    if (any <= 0)
+        return any < 0 ? NULL : Py_NewRef(Py_None);
+    PyObject *md = NULL, *seq = NULL, *l1 = NULL, *last_l1 = NULL, *res = NULL;
+    if ((md = PyList_New(0)) == NULL)
+        goto done;
+    if ((seq = PySequence_Fast(a[1], "market data events must be a sequence")) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *ev = PySequence_Fast_GET_ITEM(seq, i);
+        if (Py_TYPE(ev) == (PyTypeObject *)EV_Trade && PyList_Append(md, ev) < 0)
+            goto done;
+    }
+    if (core_need(c->engine, "engine") < 0)
+        goto done;
+    Book *b = Py_IS_TYPE(c->engine, &EngineType) ? find_book((Engine *)c->engine, instrument)
+                                                 : NULL;
+    if (b != NULL) {
+        l1 = book_l1(b, NULL);
+    }
+    else if (!PyErr_Occurred()) {
+        PyObject *books = PyObject_GetAttr(c->engine, S_books_md);
+        PyObject *book = books ? PyObject_GetItem(books, instrument) : NULL;
+        Py_XDECREF(books);
+        l1 = book ? PyObject_CallMethodNoArgs(book, S_l1_md) : NULL;
+        Py_XDECREF(book);
+    }
+    if (l1 == NULL || (last_l1 = PyObject_GetAttr(self, S_last_l1)) == NULL)
+        goto done;
+    int changed = fresh;
+    if (!changed) {
+        PyObject *shown;
+        if (PyDict_CheckExact(last_l1)) {
+            shown = PyDict_GetItemWithError(last_l1, instrument);
+            if (shown == NULL && PyErr_Occurred())
+                goto done;
+            shown = Py_NewRef(shown != NULL ? shown : Py_None);
+        }
+        else if ((shown = PyObject_CallMethodOneArg(last_l1, S_get_md, instrument)) == NULL) {
+            goto done;
+        }
+        changed = PyObject_RichCompareBool(l1, shown, Py_NE);
+        Py_DECREF(shown);
+        if (changed < 0)
+            goto done;
+    }
+    if (changed) {
+        if (PyObject_SetItem(last_l1, instrument, l1) < 0)
+            goto done;
+        if (!PyTuple_Check(l1) || PyTuple_GET_SIZE(l1) != 4) {
+            PyErr_Format(PyExc_TypeError, "book.l1()=%R must be (bid, bid_qty, ask, ask_qty)", l1);
+            goto done;
+        }
+        PyObject *bid = PyTuple_GET_ITEM(l1, 0), *ask = PyTuple_GET_ITEM(l1, 2);
+        int hb = PyObject_IsTrue(bid), ha = hb < 0 ? -1 : PyObject_IsTrue(ask);
+        long long now;
+        if (ha < 0 || core_need(c->name, "name") < 0 || core_now(c, &now) < 0)
+            goto done;
+        PyObject *now_o = PyLong_FromLongLong(now);
+        if (now_o == NULL)
+            goto done;
+        PyObject *f[7] = {now_o, c->name, instrument, hb ? bid : ZERO, PyTuple_GET_ITEM(l1, 1),
+                          ha ? ask : ZERO, PyTuple_GET_ITEM(l1, 3)};
+        PyObject *quote = make(EV_Quote, f, 7);
+        Py_DECREF(now_o);
+        if (quote == NULL)
+            goto done;
+        int rc = PyList_Append(md, quote);
+        Py_DECREF(quote);
+        if (rc < 0)
+            goto done;
+    }
+    if (PyList_GET_SIZE(md) > 0) {
+        PyObject *ba[2] = {self, md};
+        PyObject *r = PyObject_VectorcallMethod(S_broadcast, ba, 2, NULL);
+        if (r == NULL)
+            goto done;
+        Py_DECREF(r);
+    }
+    res = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(md);
+    Py_XDECREF(seq);
+    Py_XDECREF(l1);
+    Py_XDECREF(last_l1);
+    return res;
 }
 
 /* --- the type ----------------------------------------------------------------------------- */
@@ -606,6 +828,9 @@ static PyMethodDef core_methods[] = {
      "_report(events): each execution report to its owner after the return latency."},
     {"_lit_arrive", (PyCFunction)core_lit_arrive, METH_O,
      "_lit_arrive(request): a lit venue's arrival (Venue._arrive)."},
+    {"_lit_publish_market_data", FASTCALL_KW(core_lit_publish_md),
+     "_lit_publish_market_data(instrument, events, fresh_quote=False): a lit venue's market "
+     "data after a request (Venue._publish_market_data)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -665,11 +890,26 @@ venue_core_init_module(PyObject *m)
         intern(&S_arrive_not_trading, "_arrive_not_trading") < 0 ||
         intern(&S_publish_market_data, "_publish_market_data") < 0 ||
         intern(&S_call_at, "call_at") < 0 || intern(&S_now_ns_attr, "now_ns") < 0 ||
-        intern(&S_empty, "") < 0 || intern(&S_clamped, "_clamped") < 0)
+        intern(&S_empty, "") < 0 || intern(&S_clamped, "_clamped") < 0 ||
+        intern(&S_broadcast, "_broadcast") < 0 || intern(&S_last_l1, "_last_l1") < 0 ||
+        intern(&S_books_md, "books") < 0 || intern(&S_l1_md, "l1") < 0 ||
+        intern(&S_get_md, "get") < 0)
+        return -1;
+    PyObject *events = PyImport_ImportModule("flashguard.core.events");
+    if (events == NULL)
+        return -1;
+    EV_Quote = PyObject_GetAttrString(events, "Quote");
+    Py_DECREF(events);
+    if (EV_Quote == NULL)
         return -1;
     ZERO = PyLong_FromLong(0);
     if (ZERO == NULL)
         return -1;
+    LOOP_API = PyCapsule_Import(FG_CLOOP_API_CAPSULE, 0);
+    if (LOOP_API == NULL)
+        PyErr_Clear(); /* the C loop is not built: every loop call goes through Python */
+    else if (LOOP_API->version != FG_CLOOP_API_VERSION)
+        LOOP_API = NULL;
     PyObject *open = PyUnicode_InternFromString("open");
     PyObject *limit_state = PyUnicode_InternFromString("limit_state");
     PyObject *states = (open && limit_state) ? PyTuple_Pack(2, open, limit_state) : NULL;

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -55,7 +55,8 @@ _Guards = tuple[PriceCollar | None, Luld | None, list[tuple[str, StopLogic]] | N
 _UNGUARDED: _Guards = (None, None, None)
 _SEVERITY = {"open": 0, "limit_state": 1, "auction": 2, "paused": 3, "halted": 4, "closed": 5}
 WIDE = "ALL"
-# `nbbo` in C (`_cengine.nbbo`, same answer), unless FLASHGUARD_PURE=1 or not built
+# `nbbo` in C (`_cengine.venue_nbbo`, same answer) and the guard's hot path (`_cengine.GuardCore`,
+# reference `_PyGuardCore`), unless FLASHGUARD_PURE=1 or not built
 _c = c_twin("flashguard.market._cengine")
 
 
@@ -78,79 +79,19 @@ class Halt:
     reason: str
 
 
-class Market:
-    def __init__(
-        self,
-        loop: EventLoop,
-        instruments: Sequence[str],
-        tick_size: Decimal | str,
-        protections: Protections,
-        *,
-        session_open_ns: int,
-        prior_close: int,
-        index_instrument: str | None = None,
-        sink: Callable[[Event], object] | None = None,
-    ) -> None:
-        self.loop = loop
-        self.instruments = list(instruments)
-        self.protections = protections
-        self.lit: list[Venue] = []
-        self.dark: list[DarkPool] = []
-        self.sink = sink
-        self.halts: list[Halt] = []
-        self._open_halts: dict[tuple[str, str, str], Halt] = {}
-        p = protections
-        self._luld = {s: Luld(p.luld, tick_size, session_open_ns) for s in instruments} if p.luld.enabled else {}
-        self._mwcb = CircuitBreaker(p.mwcb, prior_close, 0) if p.mwcb.enabled else None
-        self._index = index_instrument or self.instruments[0]
-        self._wide: dict[str, str] = dict.fromkeys(instruments, "open")
-        self._local: dict[tuple[str, str], str] = {}
-        self._stops: dict[tuple[str, str], list[tuple[str, StopLogic]]] = {}
-        # what guards each (venue, instrument): collar, LULD, stop logics (one lookup per order)
-        self._guards: dict[tuple[str, str], _Guards] = {}
-        self._clamped: tuple[int, int, int, str] | None = None  # order id, side, limit, kind
-        self._bands: dict[str, tuple[int, int] | None] = dict.fromkeys(instruments)
-        self._timer_at: dict[object, int] = {}
-        self.last_price: dict[str, int] = {}
-        self.trade_listeners: list[Callable[[Venue, Trade], None]] = []
-        if self._mwcb is not None or self._luld:
-            loop.call_at(loop.now_ns() + NS_PER_SECOND, self._each_second)
+class _PyGuardCore:
+    """What `_cengine.GuardCore` does in C (this is the reference): the market's admission
+    of each new order and its look at what each request did. The attributes are Market's."""
 
-    # --- wiring ----------------------------------------------------------------------------
-
-    def add_venue(self, venue: Venue | DarkPool) -> None:
-        if isinstance(venue, DarkPool):
-            self.dark.append(venue)
-            return
-        venue.guard = self
-        self.lit.append(venue)
-        p = self.protections
-        for sym in self.instruments:
-            key = (venue.name, sym)
-            self._local[key] = "open"
-            stops = [(kind, StopLogic(params)) for kind, params in
-                     (("stop_logic", p.stop_logic), ("velocity_logic", p.velocity_logic)) if params.enabled]
-            if stops:
-                self._stops[key] = stops
-            collar = PriceCollar(p.collar) if p.collar.enabled else None
-            self._guards[key] = (collar, self._luld.get(sym), stops or None)
-
-    @property
-    def venues(self) -> list[Venue | DarkPool]:
-        return [*self.lit, *self.dark]
-
-    def nbbo(self, instrument: str) -> tuple[int | None, int | None]:
-        """Best bid and offer across the lit venues that are trading, right now."""
-        if _c is not None:
-            best: tuple[int | None, int | None] = _c.nbbo(self.lit, instrument)
-            return best
-        return _py_nbbo(self.lit, instrument)
-
-    def bands(self, instrument: str) -> tuple[int, int] | None:
-        luld = self._luld.get(instrument)
-        return None if luld is None else luld.bands(self.loop.now_ns())
-
-    # --- the venue's guard -------------------------------------------------------------------
+    _guards: dict[tuple[str, str], _Guards]
+    _clamped: tuple[int, int, int, str] | None
+    _luld: dict[str, Luld]
+    _wide: dict[str, str]
+    _stops: dict[tuple[str, str], list[tuple[str, StopLogic]]]
+    last_price: dict[str, int]
+    trade_listeners: list[Callable[[Venue, Trade], None]]
+    lit: list[Venue]
+    dark: list[DarkPool]
 
     def admit(self, venue: Venue, order: NewOrder) -> NewOrder | OrderRejected:
         sym = order.instrument
@@ -233,6 +174,120 @@ class Market:
         for listener in self.trade_listeners:
             listener(venue, ev)
 
+    def _on_top_change(self, sym: str, t: int) -> None:
+        luld = self._luld.get(sym)
+        bid, ask = self.nbbo(sym)
+        if luld is not None and self._wide[sym] in ("open", "limit_state"):
+            self._apply_wide(sym, luld.on_quote(t, bid, ask))
+            self._publish_band(sym, t)
+        for pool in self.dark:
+            pool.on_nbbo(sym)
+
+    def nbbo(self, instrument: str) -> tuple[int | None, int | None]:
+        raise NotImplementedError
+
+    def _maybe_trigger(
+        self,
+        venue: Venue,
+        key: tuple[str, str],
+        request: Event,
+        events: list[Event],
+        clamped: tuple[int, int, int, str],
+    ) -> None:
+        raise NotImplementedError
+
+    def _apply_wide(self, sym: str, transitions: list[Transition]) -> None:
+        raise NotImplementedError
+
+    def _publish_band(self, sym: str, t: int) -> None:
+        raise NotImplementedError
+
+
+if TYPE_CHECKING:
+    _GuardBase = _PyGuardCore
+else:
+    _GuardBase = _c.GuardCore if _c is not None else _PyGuardCore
+GUARD = "c" if _GuardBase is not _PyGuardCore else "python"
+
+
+class Market(_GuardBase):
+    def __init__(
+        self,
+        loop: EventLoop,
+        instruments: Sequence[str],
+        tick_size: Decimal | str,
+        protections: Protections,
+        *,
+        session_open_ns: int,
+        prior_close: int,
+        index_instrument: str | None = None,
+        sink: Callable[[Event], object] | None = None,
+    ) -> None:
+        self.loop = loop
+        self.instruments = list(instruments)
+        self.protections = protections
+        self.lit: list[Venue] = []
+        self.dark: list[DarkPool] = []
+        self.sink = sink
+        self.halts: list[Halt] = []
+        self._open_halts: dict[tuple[str, str, str], Halt] = {}
+        p = protections
+        self._luld = {s: Luld(p.luld, tick_size, session_open_ns) for s in instruments} if p.luld.enabled else {}
+        self._mwcb = CircuitBreaker(p.mwcb, prior_close, 0) if p.mwcb.enabled else None
+        self._index = index_instrument or self.instruments[0]
+        self._wide: dict[str, str] = dict.fromkeys(instruments, "open")
+        self._local: dict[tuple[str, str], str] = {}
+        self._stops: dict[tuple[str, str], list[tuple[str, StopLogic]]] = {}
+        # what guards each (venue, instrument): collar, LULD, stop logics (one lookup per order)
+        self._guards: dict[tuple[str, str], _Guards] = {}
+        self._clamped: tuple[int, int, int, str] | None = None  # order id, side, limit, kind
+        self._bands: dict[str, tuple[int, int] | None] = dict.fromkeys(instruments)
+        self._timer_at: dict[object, int] = {}
+        self.last_price: dict[str, int] = {}
+        self.trade_listeners: list[Callable[[Venue, Trade], None]] = []
+        if self._mwcb is not None or self._luld:
+            loop.call_at(loop.now_ns() + NS_PER_SECOND, self._each_second)
+
+    # --- wiring ----------------------------------------------------------------------------
+
+    def add_venue(self, venue: Venue | DarkPool) -> None:
+        if isinstance(venue, DarkPool):
+            self.dark.append(venue)
+            return
+        venue.guard = self
+        self.lit.append(venue)
+        p = self.protections
+        for sym in self.instruments:
+            key = (venue.name, sym)
+            self._local[key] = "open"
+            stops = [(kind, StopLogic(params)) for kind, params in
+                     (("stop_logic", p.stop_logic), ("velocity_logic", p.velocity_logic)) if params.enabled]
+            if stops:
+                self._stops[key] = stops
+            collar = PriceCollar(p.collar) if p.collar.enabled else None
+            self._guards[key] = (collar, self._luld.get(sym), stops or None)
+
+    # the reference's admission and post-trade path, for what the C one leaves to it
+    _admit_py = _PyGuardCore.admit
+    _after_py = _PyGuardCore.after
+    _on_top_change_py = _PyGuardCore._on_top_change
+    _on_trade = _PyGuardCore._on_trade
+
+    @property
+    def venues(self) -> list[Venue | DarkPool]:
+        return [*self.lit, *self.dark]
+
+    def nbbo(self, instrument: str) -> tuple[int | None, int | None]:
+        """Best bid and offer across the lit venues that are trading, right now."""
+        if _c is not None:
+            best: tuple[int | None, int | None] = _c.venue_nbbo(self.lit, instrument)
+            return best
+        return _py_nbbo(self.lit, instrument)
+
+    def bands(self, instrument: str) -> tuple[int, int] | None:
+        luld = self._luld.get(instrument)
+        return None if luld is None else luld.bands(self.loop.now_ns())
+
     def _maybe_trigger(
         self,
         venue: Venue,
@@ -254,15 +309,6 @@ class Market:
         for stop_kind, stop in self._stops[key]:
             if stop_kind == kind:
                 self._apply_local(venue, key, [stop.trigger(request.t_ns, kind)], stop, kind)
-
-    def _on_top_change(self, sym: str, t: int) -> None:
-        luld = self._luld.get(sym)
-        bid, ask = self.nbbo(sym)
-        if luld is not None and self._wide[sym] in ("open", "limit_state"):
-            self._apply_wide(sym, luld.on_quote(t, bid, ask))
-            self._publish_band(sym, t)
-        for pool in self.dark:
-            pool.on_nbbo(sym)
 
     # --- market-wide state ------------------------------------------------------------------
 

@@ -19,9 +19,10 @@ each new order before it matches (LULD bands, stop logic, collars) and is told w
 did afterwards, unless that cannot concern it: nothing traded, nothing was clamped on entry
 and the top of the book is the one it last saw (`Guard`).
 
-Order entry, the delivery of execution reports and a lit venue's arrival path run in C
-(`_cengine.VenueCore`, the base of `VenueBase`) when the extension is built, unless
-FLASHGUARD_PURE=1; `_PyVenueCore` is the reference, and `CORE` says which ("c" or "python").
+Order entry, the delivery of execution reports, a lit venue's arrival path and its market
+data after a request run in C (`_cengine.VenueCore`, the base of `VenueBase`) when the
+extension is built, unless FLASHGUARD_PURE=1; `_PyVenueCore` is the reference, and `CORE`
+says which ("c" or "python").
 
 Fees are per lot in fee units of 1/100 tick (negative = rebate); a fill carries `maker`, so
 whoever books it applies the venue's schedule (`Venue.fee`).
@@ -106,6 +107,7 @@ class _PyVenueCore:
     _next_order_id: int
     _arrive_cb: Listener
     _guard_top: dict[str, tuple[int | None, int | None]]
+    _last_l1: dict[str, tuple[int | None, int, int | None, int]]
 
     def submit(
         self,
@@ -207,6 +209,29 @@ class _PyVenueCore:
         raise NotImplementedError
 
     def _publish_market_data(self, instrument: str, events: list[Event], fresh_quote: bool = False) -> None:
+        raise NotImplementedError
+
+    def _lit_publish_market_data(
+        self, instrument: str, events: list[Event], fresh_quote: bool = False
+    ) -> None:
+        """A lit venue's market data after a request (Venue._publish_market_data): the trades
+        among `events`, and a quote when the top of book changed (or always with
+        `fresh_quote`: back to trading, a subscriber that dropped this venue's quotes while it
+        was paused must see it two-sided again, even over an unchanged book)."""
+        if not self._subscribers:
+            return
+        md: list[Event] = [ev for ev in events if type(ev) is Trade]
+        l1 = self.engine.books[instrument].l1()
+        if fresh_quote or l1 != self._last_l1.get(instrument):
+            self._last_l1[instrument] = l1
+            bid, bid_qty, ask, ask_qty = l1
+            md.append(
+                Quote(self.loop.now_ns(), self.name, instrument, bid or 0, bid_qty, ask or 0, ask_qty)
+            )
+        if md:
+            self._broadcast(md)
+
+    def _broadcast(self, md: list[Event]) -> None:
         raise NotImplementedError
 
 
@@ -401,22 +426,7 @@ class Venue(VenueBase):
             self._publish_market_data(instrument, [], fresh_quote=True)
         return event
 
-    def _publish_market_data(self, instrument: str, events: list[Event], fresh_quote: bool = False) -> None:
-        """The trades among `events`, and a quote when the top of book changed (or always
-        with `fresh_quote`: back to trading, a subscriber that dropped this venue's quotes
-        while it was paused must see it two-sided again, even over an unchanged book)."""
-        if not self._subscribers:
-            return
-        md: list[Event] = [ev for ev in events if type(ev) is Trade]
-        l1 = self.engine.books[instrument].l1()
-        if fresh_quote or l1 != self._last_l1.get(instrument):
-            self._last_l1[instrument] = l1
-            bid, bid_qty, ask, ask_qty = l1
-            md.append(
-                Quote(self.loop.now_ns(), self.name, instrument, bid or 0, bid_qty, ask or 0, ask_qty)
-            )
-        if md:
-            self._broadcast(md)
+    _publish_market_data = _Core._lit_publish_market_data
 
     # --- the reopening auction -----------------------------------------------------------
 

@@ -18,16 +18,21 @@ resets to the window mean (no 1% rule); after a pause it is the reopening price.
 Every call passes t_ns, which must not go backwards. Any call first applies the timers due by
 its t_ns; their transitions (stamped with the deadline, not the call's time) are returned by
 the next call that returns transitions (poll, on_quote, reopened, extend).
+
+`Luld` runs in C (`_cengine.LuldCore`) when the extension is built, unless FLASHGUARD_PURE=1;
+`PyLuld` is the reference (tests/market/test_protections_core_parity.py holds them equal).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from flashguard.core.clock import NS_PER_MINUTE, NS_PER_SECOND
+from flashguard.core.native import c_twin
 from flashguard.market.protections.checks import exact_ratio, require_int, require_time
 from flashguard.market.protections.luld_bands import luld_bands
 from flashguard.market.protections.transition import Status, Transition
@@ -75,9 +80,25 @@ class LuldParams(msgspec.Struct, frozen=True):
         _check_windows("tier1_doubling_s", self.tier1_doubling_s)
 
 
-class Luld:
+def _settings(
+    params: LuldParams, tick_size: Decimal | str, session_open_ns: int
+) -> tuple[Fraction, int, tuple[tuple[int, int], ...], Fraction]:
+    """The validated tick, midnight's t_ns, the doubling windows in ns of the day and the
+    minimum reference move of a LULD (what PyLuld and the C Luld are built from)."""
+    tick = exact_ratio("tick_size", tick_size)
+    if tick <= 0:
+        raise ValueError(f"tick_size={tick_size!r} must be > 0")
+    require_int("session_open_ns", session_open_ns, -(1 << 63))
+    midnight_ns = session_open_ns - params.session_open_s * NS_PER_SECOND
+    windows = params.doubling_s + (params.tier1_doubling_s if params.tier == 1 else ())
+    doubling = tuple((s * NS_PER_SECOND, e * NS_PER_SECOND) for s, e in windows)
+    return tick, midnight_ns, doubling, exact_ratio("ref_min_move", params.ref_min_move)
+
+
+class PyLuld:
     """LULD state machine of one stock. session_open_ns: the t_ns of the regular-session open
-    (params.session_open_s after midnight); it places the doubling windows in time."""
+    (params.session_open_s after midnight); it places the doubling windows in time. (The
+    reference; `Luld` is the one to use.)"""
 
     __slots__ = (
         "_cache",
@@ -100,20 +121,15 @@ class Luld:
     )
 
     def __init__(self, params: LuldParams, tick_size: Decimal | str, session_open_ns: int) -> None:
-        tick = exact_ratio("tick_size", tick_size)
-        if tick <= 0:
-            raise ValueError(f"tick_size={tick_size!r} must be > 0")
-        require_int("session_open_ns", session_open_ns, -(1 << 63))
+        tick, midnight_ns, doubling, move = _settings(params, tick_size, session_open_ns)
         self.params = params
         self._tick = tick
-        self._midnight_ns = session_open_ns - params.session_open_s * NS_PER_SECOND
-        windows = params.doubling_s + (params.tier1_doubling_s if params.tier == 1 else ())
-        self._doubling = tuple((s * NS_PER_SECOND, e * NS_PER_SECOND) for s, e in windows)
+        self._midnight_ns = midnight_ns
+        self._doubling = doubling
         # whether bands are doubled, and until when that answer holds (see _doubled)
         self._doubled_now = False
         self._doubled_until: int | None = None
         self._span = params.ref_window_ns
-        move = exact_ratio("ref_min_move", params.ref_min_move)
         self._move = (move.numerator, move.denominator)
         self._window = TradeWindow()
         # the reference price in effect, in ticks, as the exact fraction num / den
@@ -335,6 +351,30 @@ class Luld:
         out = self._pending
         self._pending = []
         return out
+
+
+_c = c_twin("flashguard.market._cengine")
+if TYPE_CHECKING or _c is None:
+    Luld = PyLuld
+else:
+
+    class Luld(_c.LuldCore):
+        """LULD state machine of one stock, in C (the reference is PyLuld)."""
+
+        __slots__ = ()
+
+        def __init__(self, params: LuldParams, tick_size: Decimal | str, session_open_ns: int) -> None:
+            tick, midnight_ns, doubling, move = _settings(params, tick_size, session_open_ns)
+            self._setup(
+                params, tick, params.tier, midnight_ns, doubling, params.ref_window_ns,
+                move.numerator, move.denominator, params.limit_state_ns, params.pause_ns,
+                params.extension_ns, params.enabled,
+            )
+
+        @property
+        def reference(self) -> Fraction | None:
+            """The reference price in effect, in ticks (exact)."""
+            return Fraction(self._ref_num, self._ref_den) if self._ref_den else None
 
 
 def _at_band(bands: tuple[int, int], best_bid: int | None, best_ask: int | None) -> str:

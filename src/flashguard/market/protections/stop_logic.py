@@ -18,15 +18,21 @@ after the reopening auction the venue calls reopened().
 Run both by holding two StopLogic objects and taking the tighter limit price.
 
 Rolling minimum and maximum are monotonic deques: O(1) amortised per trade.
+
+`StopLogic` runs in C (`_cengine.StopCore`) when the extension is built, unless
+FLASHGUARD_PURE=1; `PyStopLogic` is the reference (tests/market/test_protections_core_parity.py
+holds them equal).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from flashguard.core.clock import NS_PER_SECOND
+from flashguard.core.native import c_twin
 from flashguard.market.protections.checks import require_int, require_time
 from flashguard.market.protections.transition import Status, Transition
 
@@ -43,7 +49,9 @@ class StopLogicParams(msgspec.Struct, frozen=True):
         require_int("pause_ns", self.pause_ns, 1)
 
 
-class StopLogic:
+class PyStopLogic:
+    """The reference (`StopLogic` is the one to use)."""
+
     __slots__ = (
         "_before",
         "_highs",
@@ -177,3 +185,18 @@ class StopLogic:
             raise RuntimeError(
                 f"{call} at t_ns={t_ns}: status={self._status!r}, expected {wanted!r}"
             )
+
+
+_c = c_twin("flashguard.market._cengine")
+if TYPE_CHECKING or _c is None:
+    StopLogic = PyStopLogic
+else:
+
+    class StopLogic(_c.StopCore):
+        """Stop logic or velocity logic of one venue and instrument, in C (the reference is
+        PyStopLogic)."""
+
+        __slots__ = ()
+
+        def __init__(self, params: StopLogicParams) -> None:
+            self._setup(params, params.ticks, params.window_ns, params.pause_ns, params.enabled)
