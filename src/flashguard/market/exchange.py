@@ -69,6 +69,16 @@ class Protections(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     velocity_logic: StopLogicParams = StopLogicParams(enabled=False, window_ns=NS_PER_SECOND)
     collar: CollarParams = CollarParams(enabled=False)
 
+    def __post_init__(self) -> None:
+        if self.stop_logic.enabled and self.velocity_logic.enabled:
+            # The market keeps one pause state per venue and instrument: the reopening after one
+            # logic's pause cannot yet tell the other logic, which is still open. Refuse the
+            # pair here rather than fail at the first pause in the middle of a run.
+            raise ValueError(
+                "protections.stop_logic.enabled=true and protections.velocity_logic.enabled=true: "
+                "only one of the two can be on in a scenario"
+            )
+
 
 @dataclass
 class Halt:
