@@ -3,7 +3,8 @@
 - `_cengine.VenueCore` (order entry, report delivery, a lit venue's arrival) against
   `venue._PyVenueCore`, `_cengine.NoiseCore` against `NoiseTraders._act`/`_schedule`, and the
   market's guard and protections (`GuardCore`, `LuldCore`, `StopCore`, see
-  test_protections_core_parity.py): whole scenarios run with FLASHGUARD_PURE=1 (every
+  test_protections_core_parity.py), the market makers' `MmCore` and the draws' `DrawStream`
+  (see test_market_maker_core_parity.py): whole scenarios run with FLASHGUARD_PURE=1 (every
   reference) and with the C twins must publish the same events, the same per-second bars and
   the same results.
 - `_cengine.Slots` against `quoting.PySlots`, and `NoiseCore` and `HftCore` against their
@@ -57,7 +58,7 @@ _DIGEST = """
 import hashlib, sys
 import msgspec
 from flashguard.market import exchange, venue
-from flashguard.market.agents import hft, noise, quoting
+from flashguard.market.agents import base, hft, market_maker, noise, quoting
 from flashguard.market.protections import luld, stop_logic
 from flashguard.market.results import market_result
 from flashguard.market.scenario import load_scenario
@@ -74,7 +75,8 @@ result = market_result(sim)
 result.pop("wall_seconds", None)
 h.update(repr(sorted(result.items())).encode())
 c = (venue.CORE, noise._c is not None, quoting.Slots is not quoting.PySlots, hft._c is not None,
-     exchange.GUARD, luld.Luld is not luld.PyLuld, stop_logic.StopLogic is not stop_logic.PyStopLogic)
+     exchange.GUARD, luld.Luld is not luld.PyLuld, stop_logic.StopLogic is not stop_logic.PyStopLogic,
+     market_maker._c is not None, base._c is not None)
 print(sim.messages, h.hexdigest(), *c)
 """
 
@@ -96,8 +98,9 @@ def _digest(name: str, seconds: int, pure: bool) -> list[str]:
 def test_whole_scenario_is_the_same_with_the_c_twins(name: str, seconds: int) -> None:
     pure = _digest(name, seconds, pure=True)
     c = _digest(name, seconds, pure=False)
-    assert pure[2:] == ["python", "False", "False", "False", "python", "False", "False"]
-    assert c[2:] == ["c", "True", "True", "True", "c", "True", "True"]
+    assert pure[2:] == ["python", "False", "False", "False", "python", "False", "False", "False",
+                        "False"]
+    assert c[2:] == ["c", "True", "True", "True", "c", "True", "True", "True", "True"]
     assert int(c[0]) > 1000  # the run did something
     assert c[:2] == pure[:2]
 

@@ -27,9 +27,11 @@
  * Beside the engine, the same module holds C twins of the Python code around it on every
  * message: _cengine_venue.h (VenueCore: a venue's order entry, report delivery and lit
  * arrival path; reference venue._PyVenueCore), _cengine_noise.h (NoiseCore: the noise
- * traders' wake-up; reference agents.noise.NoiseTraders), _cengine_slots.h (Slots: a
+ * traders' wake-up; reference agents.noise.NoiseTraders; its draws read in place from
+ * _cengine_draws.h's DrawStream, reference agents.base._stream), _cengine_slots.h (Slots: a
  * quoting agent's order slots; reference agents.quoting.PySlots), _cengine_hft.h
- * (HftCore: an HFT's wake-up and reports; reference agents.hft.Hft), _cengine_prot.h
+ * (HftCore: an HFT's wake-up and reports; reference agents.hft.Hft), _cengine_mm.h (MmCore:
+ * a market maker's wake-up; reference agents.market_maker.MarketMaker), _cengine_prot.h
  * (LuldCore and StopCore: LULD and stop logic; references protections.luld.PyLuld and
  * protections.stop_logic.PyStopLogic) and _cengine_guard.h (GuardCore: the market's admission
  * and post-trade path; reference exchange._PyGuardCore). The venue core schedules on the C
@@ -1321,9 +1323,11 @@ load_event(PyObject *events, PyObject **slot, const char *name)
 }
 
 #include "_cengine_venue.h"
+#include "_cengine_draws.h"
 #include "_cengine_noise.h"
 #include "_cengine_slots.h"
 #include "_cengine_hft.h"
+#include "_cengine_mm.h"
 #include "_cengine_prot.h"
 #include "_cengine_guard.h"
 
@@ -1405,9 +1409,10 @@ PyInit__cengine(void)
         Py_DECREF(&BookType);
         goto fail;
     }
-    if (venue_core_init_module(m) < 0 || noise_core_init_module(m) < 0 ||
-        slots_init_module(m) < 0 || hft_init_module(m) < 0 || prot_init_module(m) < 0 ||
-        guard_init_module(m) < 0)
+    if (venue_core_init_module(m) < 0 || draws_init_module(m) < 0 ||
+        noise_core_init_module(m) < 0 ||
+        slots_init_module(m) < 0 || hft_init_module(m) < 0 || mm_init_module(m) < 0 ||
+        prot_init_module(m) < 0 || guard_init_module(m) < 0)
         goto fail;
     Py_DECREF(events);
     Py_DECREF(book);

@@ -118,6 +118,33 @@ class Slots:
     def pull_all(self) -> None: ...
     def live(self) -> int: ...
 
+class MmCore:
+    """agents.market_maker.MarketMaker._wake and _schedule in C."""
+
+    out_until: int
+    back_ns: int
+    def __init__(
+        self,
+        params: Any,
+        lit: list[Any],
+        sym: str,
+        slots: Slots,
+        uniform: Callable[[], float],
+        signals: Any,
+        loop: Any,
+        sizes: list[int],
+        move_limit: float,
+        flow_limit: float,
+    ) -> None: ...
+    def wake(self) -> None: ...
+    def schedule(self) -> None: ...
+
+class DrawStream:
+    """agents.base._py_stream in C: calling it returns the next number of block(), block(), ..."""
+
+    def __init__(self, block: Callable[[], Any]) -> None: ...
+    def __call__(self) -> float: ...
+
 def nbbo(lit: list[Any], instrument: str) -> tuple[int | None, int | None]: ...
 def venue_nbbo(lit: list[Any], instrument: str) -> tuple[int | None, int | None]: ...
 

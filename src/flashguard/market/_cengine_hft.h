@@ -224,6 +224,11 @@ hft_schedule(HftCore *h)
 static int
 hft_place(HftCore *h, Py_ssize_t vi, int side, long long price, long long qty)
 {
+    if ((qty <= 0 || price <= 0) && Py_IS_TYPE(h->slots, &SlotsType)) {
+        int noop = slots_pull_is_noop((Slots *)h->slots, (long long)vi, side, 0);
+        if (noop != 0)
+            return noop < 0 ? -1 : 0;
+    }
     PyObject *vi_obj = PyLong_FromSsize_t(vi), *p = PyLong_FromLongLong(price),
              *q = PyLong_FromLongLong(qty), *r = NULL;
     if (vi_obj != NULL && p != NULL && q != NULL) {

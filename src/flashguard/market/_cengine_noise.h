@@ -77,6 +77,8 @@ py_int(double x, long long *out)
 static int
 draw(PyObject *stream, double *out)
 {
+    if (LIKELY(Py_IS_TYPE(stream, &DrawStreamType))) /* read in place */
+        return stream_next_double((DrawStream *)stream, out);
     PyObject *v = PyObject_Vectorcall(stream, NULL, 0, NULL);
     if (v == NULL)
         return -1;

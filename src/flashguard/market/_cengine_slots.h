@@ -216,6 +216,28 @@ fail:
     return NULL;
 }
 
+/* Whether place(vi, side, level, price, qty) with qty <= 0 or price <= 0 would do nothing
+ * because the slot holds nothing (the C agents then skip the call; most of their pulls are of
+ * empty slots): 1 yes, 0 place must run, -1 an error. */
+static int
+slots_pull_is_noop(Slots *s, long long vi, int side, long long level)
+{
+    if (!PyDict_CheckExact(s->slots))
+        return 0;
+    if (PyDict_GET_SIZE(s->slots) == 0)
+        return 1;
+    if (vi < 0 || vi >= SLOT_KEY_VI || level < 0 || level >= SLOT_KEY_LEVELS)
+        return 0;
+    PyObject *key = s->keys[((Py_ssize_t)vi * 2 + (side == 1 ? 0 : 1)) * SLOT_KEY_LEVELS +
+                            (Py_ssize_t)level];
+    if (key == NULL)
+        return 0;
+    PyObject *cur = PyDict_GetItemWithError(s->slots, key);
+    if (cur == NULL)
+        return PyErr_Occurred() ? -1 : 1;
+    return 0;
+}
+
 /* _free(order_id): forget the order; free its slot if the slot still holds it. */
 static int
 slots_free(Slots *s, PyObject *order_id)

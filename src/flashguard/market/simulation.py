@@ -107,6 +107,9 @@ class Simulation:
             for i in range(a.market_makers.count)
         ]
         self.hfts = [Hft(a.hft, w, 2000 + i, np.random.default_rng(gens[1].integers(1 << 62))) for i in range(a.hft.count)]
+        # the quoting agents' slots, read by every second's bars (inventory and volume traded)
+        self._mm_slots = [m.slots for m in self.market_makers]
+        self._hft_slots = [h.slots for h in self.hfts]
         minutes = sc.duration_s // 60 + 2
         self.value = FundamentalValue(float(sc.instrument.start_price), sc.instrument.value_vol_per_min, sc.start_ns, minutes, gens[2])
         self.fundamentals = [
@@ -219,7 +222,7 @@ class Simulation:
         bars.spread.append(sum(venue_spreads) / len(venue_spreads) if venue_spreads else float("nan"))
         bars.bid_depth.append(float(depth))
         bars.volume.append(volume_all)
-        bars.mm_inventory.append(sum(m.inventory for m in self.market_makers))
-        bars.hft_inventory.append(sum(h.inventory for h in self.hfts))
-        bars.hft_traded.append(sum(h.slots.traded for h in self.hfts))
+        bars.mm_inventory.append(sum([s.inventory for s in self._mm_slots]))
+        bars.hft_inventory.append(sum([s.inventory for s in self._hft_slots]))
+        bars.hft_traded.append(sum([s.traded for s in self._hft_slots]))
         return float(depth), float(ask_depth)

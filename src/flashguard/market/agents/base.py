@@ -18,6 +18,7 @@ import numpy as np
 
 from flashguard.core.events import Event
 from flashguard.core.loop import EventLoop
+from flashguard.core.native import c_twin
 from flashguard.market.exchange import Market
 from flashguard.market.signals import Signals
 from flashguard.market.venue import TRADING_STATES, Venue
@@ -28,21 +29,27 @@ _BLOCK = 4096
 class Draws:
     """Blocks of uniform, standard-normal and standard-exponential numbers from one Generator.
 
-    `uniform`, `normal` and `exponential` are the `__next__` of an endless chain of blocks: a
-    draw is then a call into C, not a Python method call (agents make millions of them). A
-    block is a tuple: a tuple of floats leaves the garbage collector's watch at its first
-    collection, a list of 4,096 would be walked by every collection while it lives."""
+    `uniform`, `normal` and `exponential` are the `__next__` of an endless chain of blocks (or
+    its C twin, which the C agents read without a call): a draw is then a call into C, not a
+    Python method call (agents make millions of them). A block is a tuple (the C twin: the
+    Generator's array itself): a tuple of floats leaves the garbage collector's watch at its
+    first collection, a list of 4,096 would be walked by every collection while it lives."""
 
     __slots__ = ("exponential", "normal", "uniform")
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self.uniform: Callable[[], float] = _stream(lambda: tuple(rng.random(_BLOCK).tolist()))
-        self.normal: Callable[[], float] = _stream(
-            lambda: tuple(rng.standard_normal(_BLOCK).tolist())
-        )
-        self.exponential: Callable[[], float] = _stream(
-            lambda: tuple(rng.standard_exponential(_BLOCK).tolist())
-        )
+        if _c is not None:
+            # the C stream reads the Generator's arrays as they are: the same doubles, no
+            # Python float made for a number a C agent reads
+            self.uniform: Callable[[], float] = _c.DrawStream(lambda: rng.random(_BLOCK))
+            self.normal: Callable[[], float] = _c.DrawStream(lambda: rng.standard_normal(_BLOCK))
+            self.exponential: Callable[[], float] = _c.DrawStream(
+                lambda: rng.standard_exponential(_BLOCK)
+            )
+            return
+        self.uniform = _py_stream(lambda: tuple(rng.random(_BLOCK).tolist()))
+        self.normal = _py_stream(lambda: tuple(rng.standard_normal(_BLOCK).tolist()))
+        self.exponential = _py_stream(lambda: tuple(rng.standard_exponential(_BLOCK).tolist()))
 
     def below(self, n: int) -> int:
         """A uniform integer in [0, n)."""
@@ -50,11 +57,16 @@ class Draws:
         return k if k < n else n - 1
 
 
-def _stream(block: Callable[[], tuple[float, ...]]) -> Callable[[], float]:
+def _py_stream(block: Callable[[], tuple[float, ...]]) -> Callable[[], float]:
     """The numbers of block(), block(), ... one at a time. A new block is drawn only when one
     is needed (chain asks for the next block when the last one is used up), so the Generator
     is called in the same order whatever the mix of kinds asked for."""
     return chain.from_iterable(iter(block, None)).__next__
+
+
+# The same streams in C (`_cengine.DrawStream`), which the C agents read in place (no Python
+# call per number), unless FLASHGUARD_PURE=1 or the extension is not built.
+_c = c_twin("flashguard.market._cengine")
 
 
 @dataclass

@@ -32,6 +32,11 @@ docs/market.md):
   re-enables its price-move check from the price it resumed at), and is not applied while it
   is out; without it a maker stays out for as long as the move it left on is still in the
   window.
+
+`_wake` and `_schedule` are the reference; `_cengine.MmCore` is their C twin (same draws, same
+arithmetic, same requests in the same order, the same "nothing changed" skip), used unless
+FLASHGUARD_PURE=1 or the extension is not built (tests/market/test_market_maker_core_parity.py
+holds them equal).
 """
 
 from __future__ import annotations
@@ -42,8 +47,12 @@ import msgspec
 import numpy as np
 
 from flashguard.core.clock import NS_PER_SECOND
+from flashguard.core.native import c_twin
 from flashguard.market.agents.base import Draws, World
 from flashguard.market.agents.quoting import Slots
+
+# the C twin of _wake and _schedule (`_cengine.MmCore`), unless FLASHGUARD_PURE=1 or not built
+_c = c_twin("flashguard.market._cengine")
 
 
 class MarketMakerParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -77,7 +86,7 @@ class MarketMaker:
         self.slots = Slots(world, owner)
         self.weights = [w / max(weights) for w in weights]
         self._sizes = [max(1, int(params.size * w)) for w in self.weights]  # lots per level, by venue
-        self.out_until = 0
+        self._out_until = 0
         # when it last came back from a pull (rearm: its move check starts there); it is out
         # while out_until > _back_ns
         self._back_ns = 0
@@ -88,10 +97,46 @@ class MarketMaker:
         spread = 2 * self.draws.uniform() - 1
         self.move_limit = params.pull_move * (1 + params.pull_move_spread * spread)
         self.flow_limit = params.pull_flow * (1 + params.pull_move_spread * spread) if params.pull_flow > 0 else 2.0
+        # the same wake-up in C: same draws, same arithmetic, same requests, these slots (it
+        # keeps out_until and the time it came back)
+        self._core = (
+            _c.MmCore(params, world.lit, world.instrument, self.slots, self.draws.uniform,
+                      world.signals, world.loop, self._sizes, self.move_limit, self.flow_limit)
+            if _c is not None and isinstance(self.slots, _c.Slots) else None
+        )
         world.connect(owner, self.slots.on_report, params.latency_us * 1000)
 
     def start(self) -> None:
-        self._schedule()
+        if self._core is not None:
+            self._core.schedule()
+        else:
+            self._schedule()
+
+    # The C twin keeps out_until and the time it came back; the reference reads and writes the
+    # same state, wherever it lives.
+    @property
+    def out_until(self) -> int:
+        """Until when (ns) it stays out after its last pull."""
+        return int(self._core.out_until) if self._core is not None else self._out_until
+
+    @out_until.setter
+    def out_until(self, t_ns: int) -> None:
+        if self._core is not None:
+            self._core.out_until = t_ns
+        else:
+            self._out_until = t_ns
+
+    @property
+    def back_ns(self) -> int:
+        """When it last came back from a pull (rearm: its move check starts there)."""
+        return int(self._core.back_ns) if self._core is not None else self._back_ns
+
+    @back_ns.setter
+    def back_ns(self, t_ns: int) -> None:
+        if self._core is not None:
+            self._core.back_ns = t_ns
+        else:
+            self._back_ns = t_ns
 
     @property
     def inventory(self) -> int:
@@ -111,9 +156,9 @@ class MarketMaker:
         if not stressed:
             if not p.rearm:
                 stressed = abs(s.ret(p.move_window_s)) >= self.move_limit
-            elif self.out_until <= self._back_ns:  # in the market
+            elif self.out_until <= self.back_ns:  # in the market
                 # the move check re-arms when the maker comes back: it counts from then
-                window = min(p.move_window_s, (now - self._back_ns) // NS_PER_SECOND)
+                window = min(p.move_window_s, (now - self.back_ns) // NS_PER_SECOND)
                 stressed = abs(s.ret(window)) >= self.move_limit
         if stressed:
             self.out_until = now + int(p.cooldown_s * NS_PER_SECOND)
@@ -121,8 +166,8 @@ class MarketMaker:
             if self.slots.live():
                 self.slots.pull_all()
             return
-        if self.out_until > self._back_ns:  # back from a pull
-            self._back_ns = now
+        if self.out_until > self.back_ns:  # back from a pull
+            self.back_ns = now
         mid = s.fair
         inv = self.slots.inventory
         limit = p.inventory_limit
