@@ -172,6 +172,8 @@ class Signals:
             self._minute_acc = 0
 
     def ret(self, lookback_s: int) -> float:
+        # _cengine_mm.h (the market makers' C wake-up) computes this same formula in place:
+        # change it there too (tests/market/test_market_maker_core_parity.py compares them)
         mids = self._mids
         k = min(lookback_s, len(mids) - 1)
         if k <= 0 or mids[-1 - k] <= 0:
