@@ -215,18 +215,26 @@ def test_the_results_do_not_depend_on_completion_order(local_sweep: Sweep,
 def test_an_interrupted_cli_sweep_continues(tmp_path: Path) -> None:
     """Ctrl-C (SIGINT) once a row is saved: exit 130 naming how many runs are saved; the same
     command then runs only the others."""
-    out = tmp_path / "cli"
-    args = ["sweep", "--scenario", SCENARIO, "--seeds", SEEDS, "--grid", GRID,
-            "--workers", "1", "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-c", "from flashguard.cli import main; main()",
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not (out / "rows.jsonl").exists() or not (out / "rows.jsonl").read_text():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    # Once in a full CI run (session 9, runs now ~1 s each) the sweep finished all four runs
+    # and exited 0 after the signal was sent; not reproduced since, alone or under load. A
+    # sweep that ends before the interrupt lands proves nothing either way, so that case is
+    # tried again in a fresh directory; a second miss fails.
+    for attempt in range(2):
+        out = tmp_path / f"cli{attempt}"
+        args = ["sweep", "--scenario", SCENARIO, "--seeds", SEEDS, "--grid", GRID,
+                "--workers", "1", "--out", str(out)]
+        proc = subprocess.Popen([sys.executable, "-c", "from flashguard.cli import main; main()",
+                                 *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not (out / "rows.jsonl").exists() or not (out / "rows.jsonl").read_text():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode == 0 and attempt == 0 and len(jsonl(out / "rows.jsonl")) == 4:
+            continue  # it ended before the interrupt took effect
+        break
     assert proc.returncode == 130, err.decode()
     saved = len(jsonl(out / "rows.jsonl"))
     assert 1 <= saved < 4
