@@ -7,14 +7,17 @@ docs/market.md ("Scenarios"); the bounds here are what every seed tried there me
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
+import msgspec
 import numpy as np
 import pytest
 from scenario_rig import ScenarioRun
 
 from flashguard.core.clock import NS_PER_MINUTE, NS_PER_SECOND
 from flashguard.market.scenario import builtin_names, load_scenario
+from flashguard.market.simulation import Simulation
 
 Run = Callable[[str, int], ScenarioRun]
 NEW = ("calm", "may6-unprotected", "fat-finger", "liquidity-drought", "crypto-cascade")
@@ -138,3 +141,26 @@ def test_crypto_cascade_has_no_halts_and_its_collars_reject_orders(scenario_run:
     # the cascade: a fall of a few percent, its bottom within a minute of the whale's order
     assert crash is not None and crash["peak_to_trough_pct"] >= 2.0, crash
     assert crash["minutes_shock_to_bottom"] <= 1.0, crash
+
+
+# --- stop logic and velocity logic together ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_stop_logic_and_velocity_logic_can_both_pause_the_same_venues() -> None:
+    """Each pauses a venue on its own trigger and the venue reopens: the reopening re-anchors
+    the logic that paused it, while the other, which never paused, keeps its window (before,
+    the reopening told both and the one still open refused it mid-run)."""
+    sc = load_scenario("may6")
+    raw = msgspec.to_builtins(sc)
+    raw["duration_s"] = 3600  # the calm hour and the program's first 13 minutes
+    raw["protections"]["velocity_logic"] = {
+        "enabled": True, "ticks": 40, "window_ns": 30 * NS_PER_SECOND, "pause_ns": 5 * NS_PER_SECOND,
+    }
+    sim = Simulation(msgspec.convert(raw, type(sc)), 1)
+    sim.run()
+    kinds = Counter(h.kind for h in sim.market.halts)
+    assert kinds["stop_logic"] > 0 and kinds["velocity_logic"] > 0, kinds
+    assert all(h.end_ns is not None for h in sim.market.halts if h.kind.endswith("_logic")), [
+        h for h in sim.market.halts if h.end_ns is None
+    ][:3]

@@ -36,10 +36,6 @@ def test_builtin_may6_loads_with_three_lit_venues_a_dark_pool_and_stop_logic() -
         ('name = "x"\nbogus = 1', "bogus"),
         ('name = "x"\nstart = "25:00:00"', "start='25:00:00'"),
         ('name = "x"\nduration_s = 0', "duration_s=0"),
-        (
-            'name = "x"\n[protections.stop_logic]\nenabled = true\n[protections.velocity_logic]\nenabled = true',
-            "protections.stop_logic.enabled=true and protections.velocity_logic.enabled=true",
-        ),
     ],
 )
 def test_bad_scenarios_name_the_field_and_value(text: str, needle: str) -> None:

@@ -1399,16 +1399,10 @@ PyInit__cengine(void)
     m = PyModule_Create(&cengine_module);
     if (m == NULL)
         goto fail;
-    Py_INCREF(&EngineType);
-    if (PyModule_AddObject(m, "MatchingEngine", (PyObject *)&EngineType) < 0) {
-        Py_DECREF(&EngineType);
+    if (PyModule_AddType(m, &EngineType) < 0) /* as "MatchingEngine" (its tp_name) */
         goto fail;
-    }
-    Py_INCREF(&BookType);
-    if (PyModule_AddObject(m, "OrderBook", (PyObject *)&BookType) < 0) {
-        Py_DECREF(&BookType);
+    if (PyModule_AddType(m, &BookType) < 0) /* as "OrderBook" (its tp_name) */
         goto fail;
-    }
     if (venue_core_init_module(m) < 0 || draws_init_module(m) < 0 ||
         noise_core_init_module(m) < 0 ||
         slots_init_module(m) < 0 || hft_init_module(m) < 0 || mm_init_module(m) < 0 ||

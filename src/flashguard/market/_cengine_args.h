@@ -4,6 +4,20 @@
 
 #include "_cengine_base.h"
 
+/* A float from a new reference (NULL: the error already set), which it releases: 0, or -1
+ * with Python's error (float(v) failed). */
+static int
+take_double(PyObject *v, double *out)
+{
+    if (v == NULL)
+        return -1;
+    double x = PyFloat_AsDouble(v);
+    Py_DECREF(v);
+    if (x == -1.0 && PyErr_Occurred())
+        return -1;
+    *out = x;
+    return 0;
+}
 
 static int
 bind_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,

@@ -193,11 +193,8 @@ draws_init_module(PyObject *m)
 {
     if (PyType_Ready(&DrawStreamType) < 0)
         return -1;
-    Py_INCREF(&DrawStreamType);
-    if (PyModule_AddObject(m, "DrawStream", (PyObject *)&DrawStreamType) < 0) {
-        Py_DECREF(&DrawStreamType);
+    if (PyModule_AddType(m, &DrawStreamType) < 0) /* as "DrawStream" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

@@ -947,11 +947,8 @@ guard_init_module(PyObject *m)
     TWO = PyLong_FromLong(2);
     if (TWO == NULL || PyType_Ready(&GuardCoreType) < 0)
         return -1;
-    Py_INCREF(&GuardCoreType);
-    if (PyModule_AddObject(m, "GuardCore", (PyObject *)&GuardCoreType) < 0) {
-        Py_DECREF(&GuardCoreType);
+    if (PyModule_AddType(m, &GuardCoreType) < 0) /* as "GuardCore" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

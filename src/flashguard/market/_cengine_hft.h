@@ -313,12 +313,7 @@ hft_wake(HftCore *h)
     int lean = toxicity > h->lean_toxicity;
     if (lean) {
         PyObject *a[2] = {h->signals, FIVE};
-        PyObject *r = PyObject_VectorcallMethod(S_ret, a, 2, NULL);
-        if (r == NULL)
-            return -1;
-        ret = PyFloat_AsDouble(r);
-        Py_DECREF(r);
-        if (ret == -1.0 && PyErr_Occurred())
+        if (take_double(PyObject_VectorcallMethod(S_ret, a, 2, NULL), &ret) < 0)
             return -1;
     }
     int flow_down = lean && ret < 0, flow_up = lean && ret > 0;
@@ -488,11 +483,8 @@ hft_init_module(PyObject *m)
     FIVE = PyLong_FromLong(5);
     if (FIVE == NULL)
         return -1;
-    Py_INCREF(&HftCoreType);
-    if (PyModule_AddObject(m, "HftCore", (PyObject *)&HftCoreType) < 0) {
-        Py_DECREF(&HftCoreType);
+    if (PyModule_AddType(m, &HftCoreType) < 0) /* as "HftCore" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

@@ -132,15 +132,7 @@ mm_ret(MmCore *m, PyObject *window, double *out)
             return rc < 0 ? -1 : 0;
     }
     PyObject *a[2] = {m->signals, window};
-    PyObject *r = PyObject_VectorcallMethod(S_ret, a, 2, NULL);
-    if (r == NULL)
-        return -1;
-    double x = PyFloat_AsDouble(r);
-    Py_DECREF(r);
-    if (x == -1.0 && PyErr_Occurred())
-        return -1;
-    *out = x;
-    return 0;
+    return take_double(PyObject_VectorcallMethod(S_ret, a, 2, NULL), out);
 }
 
 static int
@@ -647,11 +639,8 @@ mm_init_module(PyObject *m)
         intern(&S_vol_ratio_mm, "vol_ratio") < 0 || intern(&S_toxicity_mm, "toxicity") < 0 ||
         PyType_Ready(&MmCoreType) < 0)
         return -1;
-    Py_INCREF(&MmCoreType);
-    if (PyModule_AddObject(m, "MmCore", (PyObject *)&MmCoreType) < 0) {
-        Py_DECREF(&MmCoreType);
+    if (PyModule_AddType(m, &MmCoreType) < 0) /* as "MmCore" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

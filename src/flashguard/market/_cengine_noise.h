@@ -79,29 +79,13 @@ draw(PyObject *stream, double *out)
 {
     if (LIKELY(Py_IS_TYPE(stream, &DrawStreamType))) /* read in place */
         return stream_next_double((DrawStream *)stream, out);
-    PyObject *v = PyObject_Vectorcall(stream, NULL, 0, NULL);
-    if (v == NULL)
-        return -1;
-    double x = PyFloat_AsDouble(v);
-    Py_DECREF(v);
-    if (x == -1.0 && PyErr_Occurred())
-        return -1;
-    *out = x;
-    return 0;
+    return take_double(PyObject_Vectorcall(stream, NULL, 0, NULL), out);
 }
 
 static int
 attr_double(PyObject *o, PyObject *name, double *out)
 {
-    PyObject *v = PyObject_GetAttr(o, name);
-    if (v == NULL)
-        return -1;
-    double x = PyFloat_AsDouble(v);
-    Py_DECREF(v);
-    if (x == -1.0 && PyErr_Occurred())
-        return -1;
-    *out = x;
-    return 0;
+    return take_double(PyObject_GetAttr(o, name), out);
 }
 
 /* Draws.below(n): a uniform integer in [0, n). */
@@ -160,11 +144,8 @@ noise_schedule(NoiseCore *nc)
         PyObject *a[2] = {nc->activity, t_obj};
         PyObject *lv = PyObject_VectorcallMethod(S_level, a, 2, NULL);
         Py_DECREF(t_obj);
-        if (lv == NULL)
-            return -1;
-        double level = PyFloat_AsDouble(lv);
-        Py_DECREF(lv);
-        if (level == -1.0 && PyErr_Occurred())
+        double level;
+        if (take_double(lv, &level) < 0)
             return -1;
         boost *= level;
     }
@@ -502,15 +483,7 @@ noise_schedule_method(NoiseCore *nc, PyObject *unused)
 static int
 noise_param(PyObject *params, const char *name, double *out)
 {
-    PyObject *v = PyObject_GetAttrString(params, name);
-    if (v == NULL)
-        return -1;
-    double x = PyFloat_AsDouble(v);
-    Py_DECREF(v);
-    if (x == -1.0 && PyErr_Occurred())
-        return -1;
-    *out = x;
-    return 0;
+    return take_double(PyObject_GetAttrString(params, name), out);
 }
 
 static PyObject *
@@ -679,11 +652,8 @@ noise_core_init_module(PyObject *m)
     if (!SIDE_BUY_OBJ || !SIDE_SELL_OBJ || !TIF_DAY_OBJ || !TIF_IOC_OBJ ||
         PyType_Ready(&NoiseCoreType) < 0)
         return -1;
-    Py_INCREF(&NoiseCoreType);
-    if (PyModule_AddObject(m, "NoiseCore", (PyObject *)&NoiseCoreType) < 0) {
-        Py_DECREF(&NoiseCoreType);
+    if (PyModule_AddType(m, &NoiseCoreType) < 0) /* as "NoiseCore" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

@@ -1201,16 +1201,10 @@ prot_init_module(PyObject *m)
     MINUS_ONE = PyLong_FromLong(-1);
     if (MINUS_ONE == NULL || PyType_Ready(&LuldCoreType) < 0 || PyType_Ready(&StopCoreType) < 0)
         return -1;
-    Py_INCREF(&LuldCoreType);
-    if (PyModule_AddObject(m, "LuldCore", (PyObject *)&LuldCoreType) < 0) {
-        Py_DECREF(&LuldCoreType);
+    if (PyModule_AddType(m, &LuldCoreType) < 0) /* as "LuldCore" (its tp_name) */
         return -1;
-    }
-    Py_INCREF(&StopCoreType);
-    if (PyModule_AddObject(m, "StopCore", (PyObject *)&StopCoreType) < 0) {
-        Py_DECREF(&StopCoreType);
+    if (PyModule_AddType(m, &StopCoreType) < 0) /* as "StopCore" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

@@ -490,11 +490,8 @@ slots_init_module(PyObject *m)
         intern(&S_order_id_attr, "order_id") < 0 || intern(&S_pop, "pop") < 0 ||
         PyType_Ready(&SlotsType) < 0)
         return -1;
-    Py_INCREF(&SlotsType);
-    if (PyModule_AddObject(m, "Slots", (PyObject *)&SlotsType) < 0) {
-        Py_DECREF(&SlotsType);
+    if (PyModule_AddType(m, &SlotsType) < 0) /* as "Slots" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

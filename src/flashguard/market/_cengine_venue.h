@@ -921,11 +921,8 @@ venue_core_init_module(PyObject *m)
     Py_DECREF(states);
     if (TRADING_STATES == NULL || PyType_Ready(&VenueCoreType) < 0)
         return -1;
-    Py_INCREF(&VenueCoreType);
-    if (PyModule_AddObject(m, "VenueCore", (PyObject *)&VenueCoreType) < 0) {
-        Py_DECREF(&VenueCoreType);
+    if (PyModule_AddType(m, &VenueCoreType) < 0) /* as "VenueCore" (its tp_name) */
         return -1;
-    }
     return 0;
 }
 

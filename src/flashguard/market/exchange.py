@@ -69,16 +69,6 @@ class Protections(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     velocity_logic: StopLogicParams = StopLogicParams(enabled=False, window_ns=NS_PER_SECOND)
     collar: CollarParams = CollarParams(enabled=False)
 
-    def __post_init__(self) -> None:
-        if self.stop_logic.enabled and self.velocity_logic.enabled:
-            # The market keeps one pause state per venue and instrument: the reopening after one
-            # logic's pause cannot yet tell the other logic, which is still open. Refuse the
-            # pair here rather than fail at the first pause in the middle of a run.
-            raise ValueError(
-                "protections.stop_logic.enabled=true and protections.velocity_logic.enabled=true: "
-                "only one of the two can be on in a scenario"
-            )
-
 
 @dataclass
 class Halt:
@@ -454,7 +444,11 @@ class Market(_GuardBase):
                 if self.sink is not None:
                     self.sink(VenueStatus(tr.t_ns, venue.name, sym, "open", f"{kind}_reopened"))
                 for _, s in self._stops[key]:
-                    s.reopened(tr.t_ns, result.price)
+                    # the logic that paused the venue reopens; with stop and velocity logic both
+                    # on, the other one never paused (a paused venue takes no order that could
+                    # trigger it) and keeps measuring from its own window
+                    if s.status == "auction":
+                        s.reopened(tr.t_ns, result.price)
                 if result.price is not None:
                     self.last_price[sym] = result.price
                 venue._guard_top[sym] = (None, None)
