@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flashguard.core.events import Event, KillSwitch, Quote, RiskAction
+from flashguard.core.events import Event, KillSwitch, Quote, RiskAction, Trade
 from flashguard.journal.store import Journal
 from flashguard.run.recorder import Recorder, ResumeDivergence
 from flashguard.run.runner import GROUP
@@ -78,3 +78,24 @@ def test_a_rerun_that_ends_early_is_a_divergence(tmp_path: Path) -> None:
         rec(_quote(1))
         with pytest.raises(ResumeDivergence, match="ended after 1 events but the journal holds 2"):
             rec.finish()
+
+
+def test_without_market_data_quotes_and_trades_take_a_seq_but_no_row(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    trade = Trade(3, "A", "X", 7, 100, 2, 1, 11, 12)
+    with Journal(path, group=GROUP) as journal:
+        rec = Recorder(journal, market_data=False)
+        for ev in (_quote(1), KillSwitch(2, True, "risk", "drawdown"), trade, _quote(4),
+                   RiskAction(5, "L2", "drawdown", 2.0, 1.0, "halt_strategy", "s")):
+            rec(ev)
+        assert rec.seq == 5
+    db = sqlite3.connect(path)
+    try:
+        assert [r[0] for r in db.execute("SELECT seq, type FROM events ORDER BY seq")] == [2, 5]
+        assert db.execute("SELECT value FROM meta WHERE key = 'omitted'").fetchone() == (
+            "quote,trade",)
+    finally:
+        db.close()
+    with Journal(path) as journal, pytest.raises(ValueError,
+                                                 match=r"already holds events \(to seq=5\)"):
+        Recorder(journal, market_data=False)

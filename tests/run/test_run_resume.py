@@ -25,7 +25,7 @@ from run_rig import (
 from flashguard.run.inputs import make_inputs
 from flashguard.run.recorder import ResumeDivergence
 from flashguard.run.resume import ResumeError, resume
-from flashguard.run.runner import JOURNAL, KILL_STATE, SUMMARY
+from flashguard.run.runner import JOURNAL, KILL_STATE, SUMMARY, start
 from flashguard.system.risk.killswitch import KillSwitch, load_state
 from flashguard.system.risk.params import load_matrix
 
@@ -143,3 +143,24 @@ def test_resume_needs_a_run_journal(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(ResumeError, match="holds no run inputs"):
         resume(tmp_path, quiet())
+
+
+def test_a_run_without_its_market_data_is_the_same_run_and_cannot_be_resumed(
+    tmp_path: Path, setup: tuple[str, Path], reference: Path
+) -> None:
+    """A sweep's run (`market_data=False`): every row but the Quotes and Trades, each with the
+    seq it has in the whole journal, the same summary; and a resume refuses it."""
+    out = tmp_path / "partial"
+    start(make_inputs(setup[0], config=setup[1]), out, quiet(), reports=False,
+          market_data=False)
+    whole = rows(reference / JOURNAL)
+    kept = [r for r in whole if r[2] not in ("quote", "trade")]
+    assert len(kept) < len(whole) // 2  # most of a run is market data
+    assert rows(out / JOURNAL) == kept
+    assert meta(out / JOURNAL)["omitted"] == "quote,trade"
+    assert "omitted" not in meta(reference / JOURNAL)
+    a, b = summary(out / SUMMARY), summary(reference / SUMMARY)
+    assert a["events"] == b["events"] == len(whole)
+    assert a["system"] == b["system"]
+    with pytest.raises(ResumeError, match="leaves out the run's quote,trade events"):
+        resume(out, quiet(), reports=False)

@@ -28,7 +28,7 @@ from flashguard.sweep.job import Outcome
 from flashguard.sweep.plan import dir_name
 from flashguard.sweep.results import columns
 from flashguard.sweep.row import MARKET, SYSTEM
-from flashguard.sweep.worker import RunFailed, clear_leftovers, run_job, tmp_root
+from flashguard.sweep.worker import RunFailed, _run, clear_leftovers, run_job, tmp_root
 
 Sweep = tuple[Path, Outcome, str]
 TRIPLES = [("mini-may6", seed, s) for seed in (1, 2) for s in ("shipped", "kill")]
@@ -142,6 +142,25 @@ def test_the_same_triple_twice_gives_the_same_row(local_sweep: Sweep, tmp_path: 
     assert again["wall_s"] > 0
     assert without_wall([again]) == without_wall([stored])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_run_journals_all_but_its_market_data(tmp_path: Path) -> None:
+    """What a worker does with a run it does not keep: the Quotes and Trades take their seq
+    but no row (the row reads none of them; test_a_row_is_what_the_run_itself_reports holds
+    the row to a whole run's)."""
+    job = next(j for j in plan().jobs if (j.seed, j.set) == (1, "kill"))
+    assert job.keep_dir is None
+    _run(job, RunInputs.decode(job.inputs, "test"), tmp_path)
+    db = sqlite3.connect(tmp_path / JOURNAL)
+    try:
+        kinds = {k for (k,) in db.execute("SELECT DISTINCT type FROM events")}
+        (rows, last) = db.execute("SELECT COUNT(*), MAX(seq) FROM events").fetchone()
+        omitted = db.execute("SELECT value FROM meta WHERE key = 'omitted'").fetchone()
+    finally:
+        db.close()
+    assert omitted == ("quote,trade",)
+    assert {"order_submitted", "fill", "snapshot", "kill_switch"} <= kinds
+    assert not kinds & {"quote", "trade"} and last > 5 * rows
 
 
 def test_a_failing_run_names_its_triple() -> None:
@@ -258,6 +277,14 @@ def test_keep_runs_keeps_each_run_directory(tmp_path: Path) -> None:
         run = out / "runs" / dir_name("mini-may6", 1, name)
         assert (run / JOURNAL).is_file() and (run / "summary.json").is_file()
         assert not (run / "report.html").exists()  # no per-run reports in a sweep
+        # a kept run's journal is whole, its market data too (a temporary one leaves it out)
+        db = sqlite3.connect(run / JOURNAL)
+        try:
+            (quotes,) = db.execute("SELECT COUNT(*) FROM events WHERE type = 'quote'").fetchone()
+            omitted = db.execute("SELECT value FROM meta WHERE key = 'omitted'").fetchone()
+        finally:
+            db.close()
+        assert quotes > 0 and omitted is None
     assert "parameter sets, ranked" in result.output
 
 

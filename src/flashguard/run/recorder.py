@@ -6,6 +6,12 @@ only committed rows survive a kill -9), the recorder checks that the rerun produ
 that row - seq, t_ns, type and the encoded body - instead of writing it, and appends from the
 first seq the journal lacks. A difference means the run is not the one that was journaled
 (the code changed, or it is not deterministic): that is an error, never a silent overwrite.
+
+A sweep's run that is not kept records without the market data (`market_data=False`): each
+Quote and Trade the system hears still takes its seq, so every other event has the seq it has
+in the run's whole journal, but no row is written for it (the feeds are a function of the
+scenario and the seed: `flashguard run` with the same inputs journals them). Such a journal
+says so in its meta (`OMITTED_KEY`) and cannot be resumed.
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ from pathlib import Path
 
 import msgspec
 
-from flashguard.core.events import Event, PortfolioSnapshot
+from flashguard.core.events import Event, PortfolioSnapshot, Quote, Trade
 from flashguard.journal.store import Journal, open_journal
+
+OMITTED_KEY = "omitted"  # meta: the event types a partial journal holds no rows for
+OMITTED = (Quote, Trade)
 
 
 class ResumeDivergence(RuntimeError):
@@ -27,11 +36,24 @@ Row = tuple[int, int, str, bytes]
 
 
 class Recorder:
-    __slots__ = ("_encode", "_rows", "_verify_upto", "journal", "last_snapshot", "seq")
+    __slots__ = (
+        "_encode", "_omit", "_rows", "_verify_upto", "journal", "last_snapshot", "seq",
+    )
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, *, market_data: bool = True) -> None:
         self.journal = journal
         self._verify_upto = journal.seq  # rows already in the journal: check, do not write
+        self._omit: frozenset[type] = frozenset()
+        if not market_data:
+            if journal.seq:
+                raise ValueError(
+                    f"market_data=False: journal {journal.path} already holds events (to "
+                    f"seq={journal.seq}); only a fresh run can leave out its market data"
+                )
+            self._omit = frozenset(OMITTED)
+            journal.set_meta(OMITTED_KEY, ",".join(
+                str(t.__struct_config__.tag) for t in OMITTED
+            ))
         self.seq = 0  # events the run has produced so far
         self._rows: Iterator[Row] = iter(())
         if self._verify_upto:
@@ -49,6 +71,9 @@ class Recorder:
         return min(self.seq, self._verify_upto)
 
     def __call__(self, ev: Event) -> None:
+        if type(ev) in self._omit:
+            self.seq = self.journal.skip()
+            return
         if type(ev) is PortfolioSnapshot:
             assert isinstance(ev, PortfolioSnapshot)
             self.last_snapshot = ev

@@ -31,6 +31,7 @@ from rich.console import Console
 
 from flashguard.journal.store import Journal, JournalError, open_journal
 from flashguard.run.inputs import RunInputs
+from flashguard.run.recorder import OMITTED_KEY
 from flashguard.run.runner import GROUP, INPUTS_KEY, JOURNAL, KILL_STATE, execute, write_meta
 from flashguard.system.risk.killswitch import KillSwitchError, load_state
 
@@ -52,6 +53,7 @@ def stored_inputs(directory: Path) -> RunInputs:
         raise ResumeError(f"--resume {directory}: {exc}") from None
     try:
         row = db.execute("SELECT value FROM meta WHERE key = ?", (INPUTS_KEY,)).fetchone()
+        omitted = db.execute("SELECT value FROM meta WHERE key = ?", (OMITTED_KEY,)).fetchone()
         lo, hi, n = db.execute("SELECT MIN(seq), MAX(seq), COUNT(*) FROM events").fetchone()
     finally:
         db.close()
@@ -60,6 +62,12 @@ def stored_inputs(directory: Path) -> RunInputs:
             f"--resume {directory}: the journal holds no run inputs (meta {INPUTS_KEY!r}): "
             "the run died before it started, or it is not a `flashguard run` journal; "
             "start the run again"
+        )
+    if omitted is not None:
+        raise ResumeError(
+            f"--resume {directory}: the journal leaves out the run's {omitted[0]} events (a "
+            "sweep's run): only a whole journal can be resumed; run it again with "
+            "`flashguard run`"
         )
     if n and (lo != 1 or hi != n):
         raise ResumeError(

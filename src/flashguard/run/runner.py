@@ -49,13 +49,16 @@ _OUTPUTS = (JOURNAL, f"{JOURNAL}-wal", f"{JOURNAL}-shm", KILL_STATE, f"{KILL_STA
 
 def start(
     inputs: RunInputs, directory: Path, console: Console, *, reports: bool = True,
-    label: str = "",
+    label: str = "", market_data: bool = True,
 ) -> dict[str, Any]:
-    """A fresh run into directory (a previous run's outputs there are replaced)."""
+    """A fresh run into directory (a previous run's outputs there are replaced).
+    `market_data=False` journals everything but the Quotes and Trades the system hears (a
+    sweep's run: run/recorder.py); the run and its summary are the same."""
     clear_outputs(directory)
     with Journal(directory / JOURNAL, group=GROUP) as journal:
         write_meta(journal, inputs)
-        return execute(inputs, directory, journal, console, reports=reports, label=label)
+        return execute(inputs, directory, journal, console, reports=reports, label=label,
+                       market_data=market_data)
 
 
 def clear_outputs(directory: Path) -> None:
@@ -80,11 +83,11 @@ def write_meta(journal: Journal, inputs: RunInputs) -> None:
 
 def execute(
     inputs: RunInputs, directory: Path, journal: Journal, console: Console, *,
-    reports: bool = True, label: str = "",
+    reports: bool = True, label: str = "", market_data: bool = True,
 ) -> dict[str, Any]:
     """Run (or rerun, for a resume: the recorder checks what the journal already holds) and
     write the outputs. Returns the summary."""
-    recorder = Recorder(journal)
+    recorder = Recorder(journal, market_data=market_data)
     run = build(inputs, recorder, kill_state_path=directory / KILL_STATE)
     sc = run.scenario
     t0 = time.perf_counter()
@@ -115,7 +118,7 @@ def finish(
     summary = summarize(
         journal.path, scenario=run.scenario.name, seed=run.inputs.seed,
         capital=run.matrix.portfolio.capital, market=market_result(run.sim),
-        wall_seconds=wall,
+        wall_seconds=wall, events=recorder.seq,
     )
     write_summary(directory, summary)
     return summary

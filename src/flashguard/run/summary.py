@@ -42,13 +42,16 @@ _KINDS = (*ORDER_TYPES, "kill_switch", "risk_action", "snapshot")
 
 def summarize(
     journal: Path, *, scenario: str, seed: int, capital: float, market: dict[str, Any],
-    wall_seconds: float,
+    wall_seconds: float, events: int | None = None,
 ) -> dict[str, Any]:
-    db = open_journal(journal)
-    try:
-        (events,) = db.execute("SELECT COUNT(*) FROM events").fetchone()
-    finally:
-        db.close()
+    """`events`: how many the run produced, when the caller knows (a partial journal, see
+    run/recorder.py, holds fewer rows); else the journal's row count."""
+    if events is None:
+        db = open_journal(journal)
+        try:
+            (events,) = db.execute("SELECT COUNT(*) FROM events").fetchone()
+        finally:
+            db.close()
     return {
         "scenario": scenario,
         "seed": seed,

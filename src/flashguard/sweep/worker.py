@@ -2,9 +2,11 @@
 their rows. Plain data in and out, so a process pool and Ray can both ship it.
 
 A run is `flashguard.run.runner.start` - the same code as `flashguard run` - without the
-HTML/PNG reports. Its directory is temporary (on /dev/shm when there is room: a run's
-journal, 330 MB for may6, is written once and read back once, never kept) and deleted once the
-row is read, unless the sweep keeps its runs.
+HTML/PNG reports. Its directory is temporary (on /dev/shm when there is room) and deleted once
+the row is read, unless the sweep keeps its runs. A temporary run's journal leaves out the
+Quotes and Trades the system hears (`market_data=False`: they are most of a run's events and a
+third of its cost, and nothing in the row reads them; run/recorder.py); a kept run journals
+everything, as `flashguard run` does.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ def run_job(job: Job) -> dict[str, Any]:
 def _run(job: Job, inputs: RunInputs, directory: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     console = Console(file=io.StringIO(), force_terminal=False)  # quiet: no progress bar
-    summary = start(inputs, directory, console, reports=False)
+    summary = start(inputs, directory, console, reports=False,
+                    market_data=job.keep_dir is not None)
     return row(inputs, summary, directory / JOURNAL, scenario=job.scenario, set_name=job.set,
                values=job.values, key=job.key, wall_s=time.perf_counter() - t0)
