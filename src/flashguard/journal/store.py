@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _ALWAYS_DURABLE = (RiskAction, KillSwitch, OperatorCommand)
+_DURABLE_TYPES = frozenset(_ALWAYS_DURABLE)  # event types are final: no subclasses
+_TAGS: dict[type, str] = {}  # event type -> its tag
 
 
 class JournalError(ValueError):
@@ -78,12 +80,18 @@ class Journal:
         self._encode = msgspec.json.Encoder().encode
 
     def append(self, event: Event, durable: bool = False) -> int:
-        self.seq += 1
-        tag = type(event).__struct_config__.tag
-        self._pending.append((self.seq, event.t_ns, str(tag), self._encode(event)))
-        if durable or isinstance(event, _ALWAYS_DURABLE) or len(self._pending) >= self._group:
+        # once per event of a run (two million for may6): the type's tag and durability are
+        # looked up in a dict, not through the struct config and isinstance
+        self.seq = seq = self.seq + 1
+        kind = type(event)
+        tag = _TAGS.get(kind)
+        if tag is None:
+            tag = _TAGS[kind] = str(kind.__struct_config__.tag)
+        pending = self._pending
+        pending.append((seq, event.t_ns, tag, self._encode(event)))
+        if durable or kind in _DURABLE_TYPES or len(pending) >= self._group:
             self.flush()
-        return self.seq
+        return seq
 
     def skip(self) -> int:
         """Take the next seq without writing a row (an event a partial journal leaves out)."""

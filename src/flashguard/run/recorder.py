@@ -71,10 +71,11 @@ class Recorder:
         return min(self.seq, self._verify_upto)
 
     def __call__(self, ev: Event) -> None:
-        if type(ev) in self._omit:
+        kind = type(ev)
+        if kind in self._omit:
             self.seq = self.journal.skip()
             return
-        if type(ev) is PortfolioSnapshot:
+        if kind is PortfolioSnapshot:
             assert isinstance(ev, PortfolioSnapshot)
             self.last_snapshot = ev
         if self.seq < self._verify_upto:
