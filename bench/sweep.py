@@ -16,7 +16,8 @@ Prints one JSON line:
         {"name": "sweep-breakdown", "market_s" (the market alone, no trading system),
          "run_disk_s" / "run_shm_s" (runner.start into a directory on disk / on /dev/shm),
          "run_no_journal_s" (the same run, journal writes dropped),
-         "run_no_md_journal_s" (journal without the market-data events the system hears),
+         "run_sweep_s" (runner.start(..., market_data=False) on /dev/shm: what a sweep's
+             temporary run does, its journal without the Quotes and Trades),
          "summary_s" (summarize() on the journal), "row_s" (the sweep's own journal read),
          "journal_mb", "events"}
 """
@@ -99,14 +100,11 @@ def _shortened(text: str, seconds: int) -> str:
 
 
 def breakdown(args: argparse.Namespace) -> dict[str, Any]:
-    from flashguard.core.events import LuldBand, Quote, Trade, VenueStatus
-    from flashguard.journal.store import Journal
     from flashguard.market.results import market_result
     from flashguard.market.simulation import Simulation
     from flashguard.run.build import build
     from flashguard.run.inputs import make_inputs
-    from flashguard.run.recorder import Recorder
-    from flashguard.run.runner import GROUP, JOURNAL, start
+    from flashguard.run.runner import JOURNAL, start
     from flashguard.run.summary import summarize
     from flashguard.sweep.row import _flat
 
@@ -119,29 +117,19 @@ def breakdown(args: argparse.Namespace) -> dict[str, Any]:
     Simulation(sc, inputs.seed).run()
     out["market_s"] = round(time.perf_counter() - t, 2)
 
-    def system_only(emit_filter: set[type] | None) -> float:
-        """The run's loop (run/runner.execute's) with the journal's writes dropped (None) or
-        without these event types; outputs not written."""
-        with tempfile.TemporaryDirectory(dir=tmp_root()) as d, \
-                Journal(Path(d) / JOURNAL, group=GROUP) as journal:
-            recorder = Recorder(journal)
-            if emit_filter is None:
-                def emit(ev: object) -> None:
-                    return None
-            else:
-                def emit(ev: object) -> None:
-                    if type(ev) not in emit_filter:
-                        recorder(ev)  # type: ignore[arg-type]
-            t0 = time.perf_counter()
-            run = build(inputs, emit)
-            run.system.start()
-            run.sim.run(sc.end_ns)
-            journal.flush()
-            market_result(run.sim)
-            return time.perf_counter() - t0
+    def emit(ev: object) -> None:
+        return None
 
-    out["run_no_journal_s"] = round(system_only(None), 2)
-    out["run_no_md_journal_s"] = round(system_only({Quote, Trade, VenueStatus, LuldBand}), 2)
+    t = time.perf_counter()
+    run = build(inputs, emit)  # the run's loop (run/runner.execute's), nothing journaled
+    run.system.start()
+    run.sim.run(sc.end_ns)
+    market_result(run.sim)
+    out["run_no_journal_s"] = round(time.perf_counter() - t, 2)
+    with tempfile.TemporaryDirectory(dir=tmp_root()) as d:
+        t = time.perf_counter()
+        start(inputs, Path(d), quiet, reports=False, market_data=False)
+        out["run_sweep_s"] = round(time.perf_counter() - t, 2)
     with tempfile.TemporaryDirectory(dir=tmp_root()) as d:
         t = time.perf_counter()
         start(inputs, Path(d), quiet, reports=False)
