@@ -4,20 +4,28 @@ It listens to each venue's own feed (so it already lags each venue by that venue
 market-data latency), keeps the last quote per venue and instrument, and publishes the
 national best bid and offer as a Quote from venue "ALL" after `latency_ns`. Venues that are not
 trading (halted, paused) drop out of the NBBO. Sizes at the best price are summed across venues.
+
+`Sip` is `_cengine.SipCore` (C) when the extension is built, unless FLASHGUARD_PURE=1; `PySip`
+is the reference (same NBBO, same Quotes published at the same points of the event loop, same
+trades relayed, same subscriber order), and `CORE` says which ("c" or "python"). The C twin keeps
+each quote's four fields as 64-bit integers: a venue quote whose prices or sizes are not ints
+that fit is refused there (TypeError / OverflowError naming the field).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flashguard.core.events import Event, Quote, Trade, VenueStatus
 from flashguard.core.loop import EventLoop
+from flashguard.core.native import c_twin
 
 CONSOLIDATED = "ALL"
 Listener = Callable[[Event], None]
 
 
-class Sip:
+class PySip:
     def __init__(self, loop: EventLoop, latency_ns: int = 500_000) -> None:
         if latency_ns < 0:
             raise ValueError(f"latency_ns={latency_ns} must be >= 0")
@@ -77,3 +85,13 @@ class Sip:
     def _deliver(self, event: Event) -> None:
         for listener in self._subscribers:
             listener(event)
+
+
+_c = c_twin("flashguard.market._cengine")
+if TYPE_CHECKING:
+    Sip = PySip
+else:
+    Sip = _c.SipCore if _c is not None else PySip
+CORE = "c" if Sip is not PySip else "python"
+
+__all__ = ["CONSOLIDATED", "CORE", "PySip", "Sip"]

@@ -19,10 +19,11 @@ each new order before it matches (LULD bands, stop logic, collars) and is told w
 did afterwards, unless that cannot concern it: nothing traded, nothing was clamped on entry
 and the top of the book is the one it last saw (`Guard`).
 
-Order entry, the delivery of execution reports, a lit venue's arrival path and its market
-data after a request run in C (`_cengine.VenueCore`, the base of `VenueBase`) when the
-extension is built, unless FLASHGUARD_PURE=1; `_PyVenueCore` is the reference, and `CORE`
-says which ("c" or "python").
+Order entry, the delivery of execution reports, a lit venue's arrival path, its market
+data after a request and the feed's delivery to subscribers run in C (`_cengine.VenueCore`,
+the base of `VenueBase`, and `_cengine.venue_broadcast` / `venue_deliver`) when the extension
+is built, unless FLASHGUARD_PURE=1; `_PyVenueCore` is the reference, and `CORE` says which
+("c" or "python").
 
 Fees are per lot in fee units of 1/100 tick (negative = rebate); a fill carries `maker`, so
 whoever books it applies the venue's schedule (`Venue.fee`).
@@ -92,7 +93,8 @@ class VenueConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class _PyVenueCore:
     """What `_cengine.VenueCore` does in C (this is the reference): order entry, the delivery
-    of execution reports and a lit venue's arrival path. The attributes are VenueBase's."""
+    of execution reports, a lit venue's arrival path, and the feed (`_broadcast`, `_deliver`:
+    `_cengine.venue_broadcast` and `venue_deliver`). The attributes are VenueBase's."""
 
     name: str
     loop: EventLoop
@@ -106,6 +108,7 @@ class _PyVenueCore:
     _subscribers: list[Listener]
     _next_order_id: int
     _arrive_cb: Listener
+    config: VenueConfig
     _guard_top: dict[str, tuple[int | None, int | None]]
     _last_l1: dict[str, tuple[int | None, int, int | None, int]]
 
@@ -232,7 +235,16 @@ class _PyVenueCore:
             self._broadcast(md)
 
     def _broadcast(self, md: list[Event]) -> None:
-        raise NotImplementedError
+        """Hand `md` to every subscriber after the venue's market-data latency (VenueBase)."""
+        if not self._subscribers or not md:
+            return
+        self.loop.call_later(self.config.md_latency_ns, self._deliver, md)
+
+    def _deliver(self, md: list[Event]) -> None:
+        subscribers = self._subscribers
+        for ev in md:
+            for listener in subscribers:
+                listener(ev)
 
 
 _c = c_twin("flashguard.market._cengine")
@@ -299,16 +311,10 @@ class VenueBase(_Core):
 
     # --- feed and status -----------------------------------------------------------------
 
-    def _broadcast(self, md: list[Event]) -> None:
-        if not self._subscribers or not md:
-            return
-        self.loop.call_later(self.config.md_latency_ns, self._deliver, md)
-
-    def _deliver(self, md: list[Event]) -> None:
-        subscribers = self._subscribers
-        for ev in md:
-            for listener in subscribers:
-                listener(ev)
+    if not TYPE_CHECKING and _c is not None:
+        # the feed's delivery in C (references: _PyVenueCore._broadcast and _deliver)
+        _broadcast = _c.venue_broadcast
+        _deliver = _c.venue_deliver
 
     def set_status(self, instrument: str, status: str, reason: str) -> VenueStatus:
         """Change an instrument's trading status on this venue and publish it."""
