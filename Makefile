@@ -40,6 +40,7 @@ test: lint $(CHROMIUM)
 	$(PY) bench/simulate.py --quick
 	$(PY) bench/router.py --quick
 	$(PY) bench/loop.py --quick
+	$(PY) bench/system.py --quick
 	$(PY) bench/sweep.py --quick
 
 bench: setup
@@ -48,7 +49,8 @@ bench: setup
 	$(PY) bench/simulate.py
 	$(PY) bench/loop.py
 	$(PY) bench/router.py
+	$(PY) bench/system.py
 	$(PY) bench/sweep.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so src/flashguard/core/_cloop*.so src/flashguard/system/risk/_cgate*.so
+	rm -rf $(VENV) build src/*.egg-info src/flashguard/market/_cengine*.so src/flashguard/core/_cloop*.so src/flashguard/system/risk/_cgate*.so src/flashguard/system/_clane*.so

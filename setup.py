@@ -1,4 +1,5 @@
-"""Build hooks beyond pyproject.toml: the C matching engine, the C event loop and the C risk gate.
+"""Build hooks beyond pyproject.toml: the C matching engine, the C event loop, the C risk gate
+and the C market-data path of the trading system.
 
 The extensions are optional: without a C compiler the package still installs and
 `flashguard.market.matching.MatchingEngine`, `flashguard.core.loop.EventLoop` and
@@ -42,7 +43,7 @@ ext_modules = (
             sources=["src/flashguard/market/_cengine.c"],
             depends=[
                 f"src/flashguard/market/_cengine_{part}.h"
-                for part in ("args", "base", "book", "draws", "guard", "hft", "map", "mm", "noise", "pool", "prot", "slots", "venue", "views")
+                for part in ("args", "base", "book", "draws", "guard", "hft", "map", "mm", "noise", "pool", "prot", "sip", "slots", "venue", "views")
             ]
             + ["src/flashguard/core/_cloop_api.h"],
             optional=True,
@@ -56,6 +57,12 @@ ext_modules = (
         Extension(
             "flashguard.system.risk._cgate",
             sources=["src/flashguard/system/risk/_cgate.c"],
+            optional=True,
+        ),
+        Extension(
+            "flashguard.system._clane",
+            sources=["src/flashguard/system/_clane.c"],
+            depends=["src/flashguard/core/_cloop_api.h"],
             optional=True,
         ),
     ]

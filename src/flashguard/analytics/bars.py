@@ -81,9 +81,11 @@ class BarBuilder:
         self._last_t: int | None = None
 
     def on_trade(self, t_ns: int, price: int, qty: int) -> Bar | None:
-        t_ns = int_value("t_ns", t_ns)
-        price = int_value("price", price)
-        qty = non_negative_int("qty", qty)
+        if not (type(t_ns) is int and type(price) is int and type(qty) is int and qty >= 0):
+            # checked (and numpy integers made ints) only when not plain ints already
+            t_ns = int_value("t_ns", t_ns)
+            price = int_value("price", price)
+            qty = non_negative_int("qty", qty)
         if self._last_t is not None and t_ns < self._last_t:
             raise ValueError(f"t_ns={t_ns} is before the previous trade at {self._last_t}")
         self._last_t = t_ns

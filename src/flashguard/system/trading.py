@@ -31,11 +31,13 @@ from flashguard.core.events import (
     LuldBand,
     OrderFilled,
     PortfolioSnapshot,
+    Quote,
     Trade,
     VenueStatus,
 )
 from flashguard.core.instruments import Instrument
 from flashguard.core.loop import EventLoop
+from flashguard.system import marketlane
 from flashguard.system.gateway import Gateway
 from flashguard.system.portfolio import Portfolio
 from flashguard.system.risk import RiskGate, RiskMatrix, StrategyMode
@@ -93,6 +95,11 @@ class TradingSystem:
         if regime is None:
             regime = regime_params(matrix.stress)  # layer 2's watch, from the matrix
         self.engine = StrategyEngine(self.gate, self.router, loop, emit=emit, regime=regime)
+        self._gate_quote = self.gate.on_quote
+        self._router_quote = self.router.on_quote
+        self._engine_quote = self.engine.on_quote
+        self._gate_trade = self.gate.on_trade
+        self._engine_trade = self.engine.on_trade
         self.portfolio = Portfolio()
         self._tick_value = {s: float(i.tick_value()) for s, i in self.instruments.items()}
         self._last_trade_id: dict[str, int] = {}
@@ -104,6 +111,14 @@ class TradingSystem:
             gw.connect(self.on_report)
         for s in strategies:
             self.add_strategy(s)
+        # the C twin of on_market_data, unless a subclass has its own
+        lane = (
+            marketlane.lane(self)
+            if type(self).on_market_data is TradingSystem.on_market_data
+            else None
+        )
+        if lane is not None:
+            self.on_market_data = lane  # type: ignore[method-assign, assignment]
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -123,7 +138,19 @@ class TradingSystem:
     # --- inputs ------------------------------------------------------------------------------
 
     def on_market_data(self, ev: Event) -> None:
-        """A Quote, Trade, VenueStatus or LuldBand from a venue's feed or the SIP."""
+        """A Quote, Trade, VenueStatus or LuldBand from a venue's feed or the SIP.
+
+        The Python reference: when the C twin is built (`marketlane.lane`), each system's
+        `on_market_data` is that twin instead (an instance attribute over this method)."""
+        if type(ev) is Quote:
+            # the commonest event, on its own road
+            assert isinstance(ev, Quote)
+            self._quote_py(ev)
+            return
+        self._market_data(ev)
+
+    def _market_data(self, ev: Event) -> None:
+        """`on_market_data` for anything but a Quote."""
         if type(ev) is Trade:
             assert isinstance(ev, Trade)
             # the SIP repeats each venue's prints: count each (venue, trade id) once
@@ -131,9 +158,34 @@ class TradingSystem:
                 if ev.trade_id <= self._last_trade_id.get(ev.venue, 0):
                     return
                 self._last_trade_id[ev.venue] = ev.trade_id
+            if self.emit_market_data:
+                self.emit(ev)
+            self._trade_rest(ev)
+            return
         if self.emit_market_data:
             self.emit(ev)
         self._market(ev)
+
+    def _quote_py(self, ev: Quote) -> None:
+        """`on_market_data` for a Quote."""
+        if self.emit_market_data:
+            self.emit(ev)
+        self._quote_rest(ev)
+
+    def _quote_rest(self, ev: Quote) -> None:
+        """`_market` with the type known."""
+        self._gate_quote(ev)
+        self._router_quote(ev)
+        self._engine_quote(ev)
+        if not self._snapshot_armed:
+            self._arm_snapshot()
+
+    def _trade_rest(self, ev: Trade) -> None:
+        """`_market` with the type known (the router does nothing with a trade)."""
+        self._gate_trade(ev)
+        self._engine_trade(ev)
+        if not self._snapshot_armed:
+            self._arm_snapshot()
 
     def _market(self, ev: Event) -> None:
         kind = type(ev)

@@ -20,7 +20,7 @@ from collections import deque
 
 
 class RealizedVol:
-    __slots__ = ("_bucket", "_close", "_prev", "_sq", "bucket_ns", "vol_bps")
+    __slots__ = ("_bucket", "_close", "_end", "_prev", "_sq", "bucket_ns", "vol_bps")
 
     def __init__(self, bucket_ns: int, window: int) -> None:
         if bucket_ns <= 0:
@@ -30,16 +30,17 @@ class RealizedVol:
         self.bucket_ns = bucket_ns
         self._sq: deque[float] = deque(maxlen=window)
         self._bucket = -1
+        self._end = 0  # (_bucket + 1) * bucket_ns: a mark before it stays in the bucket
         self._close = 0
         self._prev = 0
         self.vol_bps = 0.0
 
     def update(self, t_ns: int, price: int) -> bool:
         """Feed a mark; True when a bucket closed and vol_bps was recomputed."""
-        bucket = t_ns // self.bucket_ns
-        if bucket <= self._bucket:
+        if t_ns < self._end:
             self._close = price
             return False
+        bucket = t_ns // self.bucket_ns
         closed = self._bucket >= 0
         if closed:
             sq = self._sq
@@ -51,5 +52,6 @@ class RealizedVol:
                 sq.append(0.0)
             self.vol_bps = math.sqrt(math.fsum(sq)) * 10_000
         self._bucket = bucket
+        self._end = (bucket + 1) * self.bucket_ns
         self._close = price
         return closed

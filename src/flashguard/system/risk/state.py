@@ -121,6 +121,9 @@ class RiskState:
         # the portfolio, all strategies together (micros)
         self.equity = 0
         self.hwm = 0
+        # bumped whenever any strategy's equity or high-water mark (or the portfolio's) is
+        # set: a watcher of drawdowns need look again only when it moved
+        self.money_version = 0
         self.net_pos: dict[str, int] = {}  # instrument -> lots over all strategies
         self.exposure: dict[str, int] = {}  # instrument -> signed value at the mark
         self.gross = 0  # sum of |exposure|
@@ -324,6 +327,7 @@ class RiskState:
     # --- money ---------------------------------------------------------------------------
 
     def _book_equity(self, sb: StrategyBook, delta: int) -> None:
+        self.money_version += 1
         sb.equity += delta
         if sb.equity > sb.hwm:
             sb.hwm = sb.equity
@@ -345,6 +349,7 @@ class RiskState:
 
     def reset_high_water_marks(self) -> None:
         """A new trading day: drawdowns are intraday, measured from today's equity."""
+        self.money_version += 1
         self.hwm = self.equity
         for sb in self.strategies.values():
             sb.hwm = sb.equity

@@ -65,16 +65,30 @@ class ConsolidatedBook:
 
     def on_quote(self, ev: Quote) -> bool:
         """True when this quote made a venue usable again after a reopen."""
-        if ev.venue == CONSOLIDATED:
+        venue = ev.venue
+        if venue == CONSOLIDATED:
             self._sip[ev.instrument] = (
                 ev.bid if ev.bid_qty > 0 else 0, ev.ask if ev.ask_qty > 0 else 0
             )
             return False
-        line = self.lines(ev.instrument).get(ev.venue)
+        lines = self._lines.get(ev.instrument)
+        line = (lines if lines is not None else self.lines(ev.instrument)).get(venue)
         if line is None:
             return False  # a venue we have no session with
-        line.bid, line.bid_qty = (ev.bid, ev.bid_qty) if ev.bid > 0 and ev.bid_qty > 0 else (0, 0)
-        line.ask, line.ask_qty = (ev.ask, ev.ask_qty) if ev.ask > 0 and ev.ask_qty > 0 else (0, 0)
+        bid = ev.bid
+        qty = ev.bid_qty
+        if bid > 0 and qty > 0:
+            line.bid = bid
+            line.bid_qty = qty
+        else:
+            line.bid = line.bid_qty = 0
+        ask = ev.ask
+        qty = ev.ask_qty
+        if ask > 0 and qty > 0:
+            line.ask = ask
+            line.ask_qty = qty
+        else:
+            line.ask = line.ask_qty = 0
         line.used_bid = line.used_ask = 0
         if not line.fresh and line.status in TRADING:
             line.fresh = True

@@ -179,21 +179,25 @@ class SmartOrderRouter:
 
     # --- market data -------------------------------------------------------------------------
 
+    def on_quote(self, ev: Quote) -> None:
+        """`on_market_data` for a Quote: the book, then the parents waiting on it."""
+        became_usable = self.book.on_quote(ev)
+        if ev.venue == CONSOLIDATED:
+            return
+        parents = self._by_instrument.get(ev.instrument)
+        if not parents:
+            return
+        if became_usable:
+            self._try_release(ev.instrument)
+        for p in list(parents.values()):
+            if p.state == WAITING:
+                self._step(p)
+
     def on_market_data(self, ev: Event) -> None:
         kind = type(ev)
         if kind is Quote:
             assert isinstance(ev, Quote)
-            became_usable = self.book.on_quote(ev)
-            if ev.venue == CONSOLIDATED:
-                return
-            parents = self._by_instrument.get(ev.instrument)
-            if not parents:
-                return
-            if became_usable:
-                self._try_release(ev.instrument)
-            for p in list(parents.values()):
-                if p.state == WAITING:
-                    self._step(p)
+            self.on_quote(ev)
         elif kind is VenueStatus:
             assert isinstance(ev, VenueStatus)
             now = self.loop.now_ns()

@@ -90,7 +90,10 @@ class StrategyEngine:
         self._unwinds: dict[tuple[str, str], str] = {}  # the same, for a halt's flatten
         self._seq = 0
         self._signal = ""
+        self._stress_seen = 0  # the monitor's version `_signal` was read at
         self._next_check = 0
+        self._monitor = self.regime.monitor
+        self._book = router.book
         # instrument -> the on_market_data of each strategy that hears it and has one (a
         # strategy without its own hears nothing: the base hook does nothing)
         self._listeners: dict[str, list[Callable[[Event], None]]] = {}
@@ -115,20 +118,64 @@ class StrategyEngine:
 
     # --- inputs ------------------------------------------------------------------------------
 
+    def on_quote(self, ev: Quote) -> None:
+        """`on_market_data` for a Quote (the commonest event, so its own road): the mid of
+        the router's NBBO to the stress monitor, the regime, then the strategies."""
+        now = self.loop.now_ns()
+        instrument = ev.instrument
+        book = self._book
+        nbbo = book._sip.get(instrument)
+        bid, ask = nbbo if nbbo is not None else book.nbbo(instrument, now)
+        if bid and ask:
+            mid = (bid + ask) // 2
+            if mid > 0:
+                monitor = self._monitor
+                s = monitor.instruments.get(instrument)
+                if s is None:
+                    s = monitor._get(instrument)
+                if now >= s.sample_end:
+                    s.close_sample(now, monitor.params.vol_sample_ns)
+                s.mid = mid
+        self._regime_and_hooks(ev, instrument, now)
+
+    def on_trade(self, ev: Trade) -> None:
+        """`on_market_data` for a Trade: the stress monitor, the algos' volume, the regime,
+        then the strategies."""
+        now = self.loop.now_ns()
+        instrument = ev.instrument
+        self._monitor.on_trade(instrument, now, ev.price, ev.qty)
+        if self._algos:
+            self._on_volume(instrument, ev.qty, now)
+        self._regime_and_hooks(ev, instrument, now)
+
+    def _regime_and_hooks(self, ev: Quote | Trade, instrument: str, now: int) -> None:
+        """The end of `on_quote` and `on_trade`: the regime first (`_maybe_evaluate`,
+        inline), so a strategy sees the event already in the mode it calls for, then the
+        strategies that hear the instrument."""
+        if self._monitor.version != self._stress_seen:
+            self._maybe_evaluate(now)
+        elif now >= self._next_check or self.regime.any_new_drawdown():
+            self._evaluate_all(now)
+        listeners = self._listeners.get(instrument)
+        if listeners is None:
+            listeners = self._listeners[instrument] = self._hearing(instrument)
+        for hook in listeners:
+            hook(ev)
+
     def on_market_data(self, ev: Event) -> None:
+        if type(ev) is Quote:
+            assert isinstance(ev, Quote)
+            self.on_quote(ev)
+            return
+        if type(ev) is Trade:
+            assert isinstance(ev, Trade)
+            self.on_trade(ev)
+            return
         now = self.loop.now_ns()
         kind = type(ev)
         monitor = self.regime.monitor
         instrument: str = getattr(ev, "instrument", "")
-        if kind is Quote:
-            bid, ask = self.router.book.nbbo(instrument, now)
-            if bid and ask:
-                monitor.on_mid(instrument, now, (bid + ask) // 2)
-        elif kind is Trade:
-            assert isinstance(ev, Trade)
-            monitor.on_trade(instrument, now, ev.price, ev.qty)
-            self._on_volume(instrument, ev.qty, now)
-        elif kind is VenueStatus:
+        if kind is VenueStatus:
             assert isinstance(ev, VenueStatus)
             monitor.on_status(ev.venue, instrument, ev.status)
         # the regime first: a strategy sees this event already in the mode it calls for
@@ -348,9 +395,15 @@ class StrategyEngine:
         """Re-examine the regimes when the market's stress changed, when a strategy in normal
         mode has crossed its drawdown trigger (marks move with every quote), and at least
         every check_ns of event time."""
-        signal = self.regime.stress()
-        if signal != self._signal or now >= self._next_check or self.regime.any_new_drawdown():
-            self._signal = signal
+        # the signal can only differ from the last one read when the monitor changed since
+        if self._monitor.version != self._stress_seen:
+            self._stress_seen = self._monitor.version
+            signal = self.regime.stress()
+            if signal != self._signal:
+                self._signal = signal
+                self._evaluate_all(now)
+                return
+        if now >= self._next_check or self.regime.any_new_drawdown():
             self._evaluate_all(now)
 
     def _evaluate_all(self, now: int) -> None:

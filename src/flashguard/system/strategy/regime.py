@@ -107,17 +107,24 @@ def regime_params(stress: StressParams) -> RegimeParams:
 
 
 class InstrumentStress:
+    """One instrument's stress measures. `owner` (its StressMonitor) is told of each change
+    that can move the stress signal (a volatility sample or a VPIN value), so the signal is
+    rebuilt only then."""
+
     __slots__ = (
-        "_bars", "_bucket", "_calibration", "_mid", "_min_values", "_params", "_values", "_vol",
-        "_vpin", "_window", "paused", "vol_bps", "vpin_cdf",
+        "_bars", "_bucket", "_calibration", "_min_values", "_owner", "_params", "_values",
+        "_vol", "_vpin", "_window", "mid", "paused", "sample_end", "vol_bps", "vpin_cdf",
     )
 
-    def __init__(self, p: RegimeParams) -> None:
+    def __init__(self, p: RegimeParams, owner: StressMonitor | None = None) -> None:
         self._params = p
+        self._owner = owner
         self._vol = RealizedVol(p.vol_window)
         self._window = p.vol_window
         self._bucket = -1
-        self._mid = 0
+        # the end of the current sample bucket: a mid at or past it closes the bucket
+        self.sample_end = 0
+        self.mid = 0
         self.vol_bps = 0.0
         self._bars = BarBuilder(p.vpin_bar_ns)
         self._vpin = (
@@ -137,17 +144,25 @@ class InstrumentStress:
         self.paused: set[str] = set()
 
     def on_mid(self, t_ns: int, mid: int, sample_ns: int) -> None:
+        if t_ns >= self.sample_end:
+            self.close_sample(t_ns, sample_ns)
+        self.mid = mid
+
+    def close_sample(self, t_ns: int, sample_ns: int) -> None:
+        """A mid at t_ns, at or past `sample_end`: the bucket before it closes."""
         bucket = t_ns // sample_ns
         if bucket > self._bucket:
-            if self._bucket >= 0 and self._mid > 0:
+            if self._bucket >= 0 and self.mid > 0:
                 # the closed bucket's last mid, then one flat sample per empty bucket
                 gaps = min(bucket - self._bucket - 1, self._window)
                 for _ in range(1 + gaps):
-                    v = self._vol.on_price(self._mid)
+                    v = self._vol.on_price(self.mid)
                     if v is not None:
                         self.vol_bps = v * 10_000
+                        if self._owner is not None:
+                            self._owner.version += 1
             self._bucket = bucket
-        self._mid = mid
+            self.sample_end = (bucket + 1) * sample_ns
 
     def on_trade(self, t_ns: int, price: int, qty: int) -> None:
         if (self._vpin is None and self._calibration is None) or price <= 0:
@@ -185,6 +200,8 @@ class InstrumentStress:
             self._values += 1
             if self._values >= self._min_values:
                 self.vpin_cdf = out[1]
+                if self._owner is not None:
+                    self._owner.version += 1
 
 
 class StressMonitor:
@@ -194,11 +211,16 @@ class StressMonitor:
     def __init__(self, params: RegimeParams) -> None:
         self.params = params
         self.instruments: dict[str, InstrumentStress] = {}
+        # bumped at every change that can move `signal()` (a volatility sample, a VPIN value,
+        # a venue status): the signal is rebuilt only when it moved
+        self.version = 0
+        self._signal = ""
+        self._signal_version = 0
 
     def _get(self, instrument: str) -> InstrumentStress:
         s = self.instruments.get(instrument)
         if s is None:
-            s = self.instruments[instrument] = InstrumentStress(self.params)
+            s = self.instruments[instrument] = InstrumentStress(self.params, self)
         return s
 
     def on_mid(self, instrument: str, t_ns: int, mid: int) -> None:
@@ -210,6 +232,7 @@ class StressMonitor:
 
     def on_status(self, venue: str, instrument: str, status: str) -> None:
         targets = [self._get(instrument)] if instrument else list(self.instruments.values())
+        self.version += 1
         for s in targets:
             if status in STRESS_STATUSES:
                 s.paused.add(venue)
@@ -218,6 +241,12 @@ class StressMonitor:
 
     def signal(self) -> str:
         """Why the market is stressed ("" if it is not)."""
+        if self._signal_version != self.version:
+            self._signal = self._stress()
+            self._signal_version = self.version
+        return self._signal
+
+    def _stress(self) -> str:
         p = self.params
         for symbol, s in self.instruments.items():
             if s.vol_bps > p.vol_bps:
@@ -244,6 +273,14 @@ class Regime:
         self._pins: dict[str, tuple[str, str]] = {}
         # strategy -> (its risk book, drawdown trigger in micros): looked at on every event
         self._watch: dict[str, tuple[StrategyBook, float]] = {}
+        # `any_new_drawdown` can only change when an equity or high-water mark moved (the
+        # risk state's `money_version`), a mode changed or a strategy joined the watch
+        # (`_version`): its last answer is kept against both
+        self._state = gate.state
+        self._version = 0
+        self._dd_version = -1
+        self._dd_money = -1
+        self._dd = False
 
     def pin(self, strategy: str, mode: str | None, reason: str, t_ns: int) -> None:
         if mode is None:
@@ -291,6 +328,7 @@ class Regime:
             watch = self._watch[strategy] = (
                 sb, sb.limits.drawdown_reduce * self.params.drawdown_fraction
             )
+            self._version += 1
         sb, trigger = watch
         return sb.hwm - sb.equity > trigger
 
@@ -298,11 +336,24 @@ class Regime:
         """A strategy in normal mode whose drawdown trigger is crossed (cheap: per event)."""
         if not self.watching:
             return False
+        money = self._state.money_version
+        if money == self._dd_money and self._version == self._dd_version:
+            return self._dd
+        self._dd_money = money
+        self._dd_version = self._version
+        self._dd = self._new_drawdown()
+        return self._dd
+
+    def _new_drawdown(self) -> bool:
         modes = self.modes
         for strategy, (sb, trigger) in self._watch.items():
             if sb.hwm - sb.equity > trigger and modes.get(strategy) != PRESERVATION:
                 return True
         return False
+
+    def _set_mode(self, strategy: str, mode: str) -> None:
+        self.modes[strategy] = mode
+        self._version += 1
 
     def evaluate(self, strategy: str, t_ns: int) -> tuple[str, str] | None:
         """(new mode, reason) if the strategy switches now, else None."""
@@ -316,17 +367,17 @@ class Regime:
             mode, why = pinned
             if mode == current:
                 return None
-            self.modes[strategy] = mode
+            self._set_mode(strategy, mode)
             return mode, f"pinned: {why}"
         if reason:
             self._last_reason_t[strategy] = t_ns
             if current == NORMAL:
-                self.modes[strategy] = PRESERVATION
+                self._set_mode(strategy, PRESERVATION)
                 return PRESERVATION, reason
             return None
         if current == PRESERVATION:
             since = self._last_reason_t.get(strategy, t_ns)
             if t_ns - since >= self.params.calm_ns:
-                self.modes[strategy] = NORMAL
+                self._set_mode(strategy, NORMAL)
                 return NORMAL, f"calm for {(t_ns - since) / NS_PER_SECOND:g} s"
         return None

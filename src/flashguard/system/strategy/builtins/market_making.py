@@ -69,10 +69,13 @@ class MarketMaker(Strategy):
         self.set_timer(self.refresh_ns)
 
     def on_market_data(self, ev: Event) -> None:
-        if isinstance(ev, VenueStatus) and ev.status in DISLOCATED and self.preservation:
+        if type(ev) is Quote:  # the commonest case first
+            if not self.quoted_mid:
+                self._requote()  # the first quote of the day: no need to wait for the timer
+        elif isinstance(ev, VenueStatus) and ev.status in DISLOCATED and self.preservation:
             self._pull()
         elif isinstance(ev, Quote) and not self.quoted_mid:
-            self._requote()  # the first quote of the day: no need to wait for the timer
+            self._requote()
 
     def on_fill(self, fill: Fill) -> None:
         self.quoted_mid = 0  # the inventory moved: re-quote around it

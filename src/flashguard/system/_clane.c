@@ -1,0 +1,945 @@
+/* The C twin of the trading system's market-data path (TradingSystem.on_market_data).
+ *
+ *   MarketDataLane(...)(event)  one event from a venue's feed or the SIP, as on_market_data
+ *                               takes it. A Quote: journaled when the system emits market
+ *                               data, then the risk gate's market view, the router's
+ *                               consolidated book, the stress monitor's mid, the regime's
+ *                               checks, the strategies' hooks, the snapshot timer. A Trade:
+ *                               a repeat of a print already seen dropped, then the same for
+ *                               the gate's last price and the stress monitor's open bar.
+ *                               Anything else: system._market_data, in Python.
+ *
+ * Most quotes change only a handful of fields: a venue's own quote under a consolidated feed
+ * is one tuple in the gate's venue quotes and one line of the router's book; a SIP quote
+ * moves the reference price, rarely the mark; most trades land in the stress monitor's open
+ * bar. That common case runs here. Everything else goes to `rest` (_quote_rest) or
+ * `trade_rest` (_trade_rest), the Python reference after the journaling, decided before
+ * anything was changed: a moved mark (equity, layers 2 and 3), a closing volatility, stress
+ * or VPIN sample, the own LULD estimate, a VaR sample due, the kill switch engaged, a venue
+ * that becomes usable again, a router parent waiting for the market, a stress change or a
+ * regime check due (for a quote: a trade calls the engine's Python for its execution
+ * algorithms' volume and its regime after its own changes, as the reference does, and only
+ * then decides whether the regime is due), a first sight of an instrument
+ * (lookups that create), no consolidated feed (the best of the venues' quotes), and any
+ * object not of exactly the bound class or any int beyond +-2**61. So the twin decides
+ * nothing the reference would not: it applies the same changes, in the same order, then
+ * calls the same hooks.
+ *
+ * Slotted classes and msgspec Structs are read and written at the slot offsets `bind` learns
+ * once (as _cgate.c does); the system, the engine, the regime, the monitor and the risk
+ * state are plain classes, read through their instance dicts.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
+
+#include "../core/_cloop_api.h"
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define FG_OBJECT_EX Py_T_OBJECT_EX
+#else
+#define FG_OBJECT_EX T_OBJECT_EX
+#endif
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* prices and quantities in C only while a sum of two stays inside int64 */
+#define SAFE ((int64_t)1 << 61)
+
+enum {
+    C_QUOTE, C_MARKET, C_VOL, C_LINE, C_PARENT, C_STRESS, C_HISTORY, C_KILL, C_TRADE, C_BARS,
+    C_COUNT
+};
+
+static const char *const CLASS_NAMES[C_COUNT] = {
+    "Quote", "InstrumentMarket", "RealizedVol", "VenueLine", "Parent", "InstrumentStress",
+    "MarkHistory", "KillSwitch", "Trade", "BarBuilder",
+};
+
+typedef struct {
+    int cls;
+    const char *name;
+} Field;
+
+enum {
+    Q_T, Q_VENUE, Q_INSTRUMENT, Q_BID, Q_BID_QTY, Q_ASK, Q_ASK_QTY,
+    M_CONSOLIDATED, M_VENUE_QUOTES, M_BID, M_ASK, M_QUOTE_T, M_REF, M_VERSION, M_MARK,
+    M_MARK_MID, M_VOL, M_LAST, M_LAST_T, M_LULD, M_EXPLICIT_BAND,
+    R_END, R_CLOSE,
+    L_BID, L_BID_QTY, L_ASK, L_ASK_QTY, L_USED_BID, L_USED_ASK, L_FRESH,
+    P_STATE,
+    S_SAMPLE_END, S_MID, S_VPIN, S_CALIBRATION, S_BARS,
+    H_NEXT_T,
+    K_ENGAGED,
+    T_T, T_VENUE, T_INSTRUMENT, T_TRADE_ID, T_PRICE, T_QTY,
+    B_BAR_NS, B_LAST_T, B_PRICE, B_SLOT, B_VOLUME,
+    F_COUNT
+};
+
+static const Field FIELDS[F_COUNT] = {
+    {C_QUOTE, "t_ns"}, {C_QUOTE, "venue"}, {C_QUOTE, "instrument"}, {C_QUOTE, "bid"},
+    {C_QUOTE, "bid_qty"}, {C_QUOTE, "ask"}, {C_QUOTE, "ask_qty"},
+    {C_MARKET, "_consolidated"}, {C_MARKET, "_venue_quotes"}, {C_MARKET, "bid"},
+    {C_MARKET, "ask"}, {C_MARKET, "quote_t"}, {C_MARKET, "ref"}, {C_MARKET, "version"},
+    {C_MARKET, "mark"}, {C_MARKET, "mark_mid"}, {C_MARKET, "vol"}, {C_MARKET, "last"},
+    {C_MARKET, "last_t"}, {C_MARKET, "_luld"}, {C_MARKET, "_explicit_band"},
+    {C_VOL, "_end"}, {C_VOL, "_close"},
+    {C_LINE, "bid"}, {C_LINE, "bid_qty"}, {C_LINE, "ask"}, {C_LINE, "ask_qty"},
+    {C_LINE, "used_bid"}, {C_LINE, "used_ask"}, {C_LINE, "fresh"},
+    {C_PARENT, "state"},
+    {C_STRESS, "sample_end"}, {C_STRESS, "mid"}, {C_STRESS, "_vpin"},
+    {C_STRESS, "_calibration"}, {C_STRESS, "_bars"},
+    {C_HISTORY, "next_t"},
+    {C_KILL, "engaged"},
+    {C_TRADE, "t_ns"}, {C_TRADE, "venue"}, {C_TRADE, "instrument"}, {C_TRADE, "trade_id"},
+    {C_TRADE, "price"}, {C_TRADE, "qty"},
+    {C_BARS, "_bar_ns"}, {C_BARS, "_last_t"}, {C_BARS, "_price"}, {C_BARS, "_slot"},
+    {C_BARS, "_volume"},
+};
+
+static PyTypeObject *TYPES[C_COUNT];
+static Py_ssize_t OFF[F_COUNT];
+static int BOUND;
+static PyObject *WAITING;      /* the router's WAITING parent state */
+static PyObject *CONSOLIDATED; /* "ALL" */
+static PyObject *ZERO;
+static const FgLoopApi *LOOP_API;
+
+/* instance-dict keys */
+enum {
+    K_EMIT_MARKET_DATA, K_EMIT, K_SNAPSHOT_ARMED, K_STRESS_SEEN, K_NEXT_CHECK, K_MON_VERSION,
+    K_WATCHING, K_DD_MONEY, K_DD_VERSION, K_REGIME_VERSION, K_DD, K_MONEY_VERSION, K_COUNT
+};
+static const char *const KEY_NAMES[K_COUNT] = {
+    "emit_market_data", "emit", "_snapshot_armed", "_stress_seen", "_next_check", "version",
+    "watching", "_dd_money", "_dd_version", "_version", "_dd", "money_version",
+};
+static PyObject *KEYS[K_COUNT];
+static PyObject *S_ON_VOLUME, *S_REGIME_AND_HOOKS; /* the engine's methods */
+
+#define SLOT(obj, f) (*(PyObject **)((char *)(obj) + OFF[f]))
+
+static inline int
+as_i64(PyObject *x, int64_t *out)
+{
+    if (UNLIKELY(x == NULL || !PyLong_CheckExact(x)))
+        return 0;
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
+    if (UNLIKELY(overflow))
+        return 0;
+    if (UNLIKELY(v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* An int slot as int64, inside +-SAFE; 0 when unset, not an int, or out of range. */
+static inline int
+rd(PyObject *obj, int f, int64_t *out)
+{
+    return as_i64(SLOT(obj, f), out) && *out < SAFE && *out > -SAFE;
+}
+
+/* Store a new reference in a slot, releasing the old one (last: the release may run code). */
+static inline void
+put(PyObject *obj, int f, PyObject *x)
+{
+    PyObject **slot = &SLOT(obj, f);
+    PyObject *old = *slot;
+    *slot = x;
+    Py_XDECREF(old);
+}
+
+static inline void
+put_ref(PyObject *obj, int f, PyObject *x)
+{
+    put(obj, f, Py_NewRef(x));
+}
+
+static inline int
+wr(PyObject *obj, int f, int64_t v)
+{
+    PyObject *x = PyLong_FromLongLong(v);
+    if (UNLIKELY(x == NULL))
+        return -1;
+    put(obj, f, x);
+    return 0;
+}
+
+static inline int
+is_type(PyObject *x, int cls)
+{
+    return x != NULL && Py_TYPE(x) == TYPES[cls];
+}
+
+/* Python's a // b for b > 0. */
+static inline int64_t
+floordiv(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+/* An int in an instance dict, inside +-SAFE (0: missing, not an int, out of range). */
+static inline int
+dict_i64(PyObject *d, int k, int64_t *out)
+{
+    return as_i64(PyDict_GetItemWithError(d, KEYS[k]), out) && *out < SAFE && *out > -SAFE;
+}
+
+/* -1: missing or not a bool; else 0 / 1. */
+static inline int
+dict_bool(PyObject *d, int k)
+{
+    PyObject *x = PyDict_GetItemWithError(d, KEYS[k]);
+    if (x == Py_True)
+        return 1;
+    if (x == Py_False)
+        return 0;
+    return -1;
+}
+
+/* d[key] = (x, y), as the reference sets it; a pair of equal ints already there is kept (the
+ * same value: most quotes change only sizes, and this spares an allocation). */
+static int
+set_pair(PyObject *d, PyObject *key, PyObject *x, PyObject *y)
+{
+    PyObject *old = PyDict_GetItemWithError(d, key);
+    if (old != NULL && PyTuple_CheckExact(old) && PyTuple_GET_SIZE(old) == 2) {
+        PyObject *a = PyTuple_GET_ITEM(old, 0), *b = PyTuple_GET_ITEM(old, 1);
+        int64_t va, vb, vx, vy;
+        if ((a == x || (as_i64(a, &va) && as_i64(x, &vx) && va == vx))
+            && (b == y || (as_i64(b, &vb) && as_i64(y, &vy) && vb == vy)))
+            return 0;
+    }
+    else if (old == NULL && PyErr_Occurred())
+        return -1;
+    PyObject *pair = PyTuple_Pack(2, x, y);
+    if (pair == NULL)
+        return -1;
+    int rc = PyDict_SetItem(d, key, pair);
+    Py_DECREF(pair);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* MarketDataLane                                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *system;   /* vars(system) */
+    PyObject *rest;     /* system._quote_rest */
+    PyObject *trade_rest; /* system._trade_rest */
+    PyObject *other;    /* system._market_data: any other event */
+    PyObject *last_trade_id; /* system._last_trade_id */
+    PyObject *algos;    /* engine._algos */
+    PyObject *engine_obj; /* the engine */
+    PyObject *arm;      /* system._arm_snapshot */
+    PyObject *markets;  /* gate.state.markets */
+    PyObject *history;  /* gate.portfolio.history */
+    PyObject *kill;     /* gate.kill_switch */
+    PyObject *sip;      /* router.book._sip */
+    PyObject *lines;    /* router.book._lines */
+    PyObject *parents;  /* router._by_instrument */
+    PyObject *now_ns;   /* loop.now_ns */
+    PyObject *loop;     /* the C loop behind now_ns (borrowed from now_ns), or NULL */
+    PyObject *stress;   /* engine.regime.monitor.instruments */
+    PyObject *hooks;    /* engine._listeners */
+    PyObject *engine;   /* vars(engine) */
+    PyObject *monitor;  /* vars(engine.regime.monitor) */
+    PyObject *regime;   /* vars(engine.regime) */
+    PyObject *state;    /* vars(gate.state) */
+} Lane;
+
+static int
+lane_now(Lane *L, int64_t *out)
+{
+    if (L->loop != NULL)
+        return LOOP_API->now(L->loop, out) < 0 ? -1 : 1;
+    PyObject *t = PyObject_CallNoArgs(L->now_ns);
+    if (t == NULL)
+        return -1;
+    int ok = as_i64(t, out);
+    Py_DECREF(t);
+    return ok;
+}
+
+static PyObject *engine_ready(Lane *L, PyObject *instrument, int64_t now);
+static int finish(Lane *L, PyObject *ev, PyObject *hooks);
+static int snapshot_timer(Lane *L);
+
+/* The common case, or 0 (nothing changed) for `rest`; -1 with an exception set. */
+static int
+lane_quote(Lane *L, PyObject *ev)
+{
+    int64_t t, bid, bid_qty, ask, ask_qty;
+    if (!rd(ev, Q_T, &t) || !rd(ev, Q_BID, &bid) || !rd(ev, Q_BID_QTY, &bid_qty)
+        || !rd(ev, Q_ASK, &ask) || !rd(ev, Q_ASK_QTY, &ask_qty))
+        return 0;
+    PyObject *venue = SLOT(ev, Q_VENUE), *instrument = SLOT(ev, Q_INSTRUMENT);
+    if (venue == NULL || !PyUnicode_CheckExact(venue) || instrument == NULL
+        || !PyUnicode_CheckExact(instrument))
+        return 0;
+    int is_all = venue == CONSOLIDATED || PyUnicode_Compare(venue, CONSOLIDATED) == 0;
+
+    /* --- the gate: RiskGate.on_quote, InstrumentMarket.on_quote --- */
+    PyObject *m = PyDict_GetItemWithError(L->markets, instrument);
+    if (!is_type(m, C_MARKET))
+        return 0;
+    int consolidated = SLOT(m, M_CONSOLIDATED) == Py_True;
+    if (!consolidated && SLOT(m, M_CONSOLIDATED) != Py_False)
+        return 0;
+    if (!is_all && !consolidated)
+        return 0; /* the best over the venues' own quotes */
+    int64_t b = bid > 0 && bid_qty > 0 ? bid : 0;
+    int64_t a = ask > 0 && ask_qty > 0 ? ask : 0;
+    int64_t mark, old_ref = 0, ref = 0;
+    if (!rd(m, M_MARK, &mark))
+        return 0;
+    int mark_mid = SLOT(m, M_MARK_MID) == Py_True;
+    if (!mark_mid && SLOT(m, M_MARK_MID) != Py_False)
+        return 0;
+    int64_t version = 0;
+    if (is_all) {
+        ref = b && a ? (b + a) / 2 : (b ? b : a);
+        if (!rd(m, M_REF, &old_ref) || !rd(m, M_VERSION, &version))
+            return 0;
+        if (mark_mid && b && a && ref != mark)
+            return 0; /* the mark moves: equity, layers 2 and 3 */
+    }
+    PyObject *vol = SLOT(m, M_VOL);
+    if (mark) {
+        int64_t end;
+        if (!is_type(vol, C_VOL) || !rd(vol, R_END, &end))
+            return 0;
+        if (t >= end)
+            return 0; /* a volatility bucket closes */
+    }
+    PyObject *hist = L->history, *next = SLOT(hist, H_NEXT_T);
+    int64_t next_t;
+    if (next == NULL || next == Py_None || !as_i64(next, &next_t) || t >= next_t)
+        return 0; /* a VaR sample is due */
+    if (SLOT(L->kill, K_ENGAGED) != Py_False)
+        return 0;
+
+    /* --- the router: SmartOrderRouter.on_quote, ConsolidatedBook.on_quote --- */
+    PyObject *line = NULL;
+    if (!is_all) {
+        PyObject *lines = PyDict_GetItemWithError(L->lines, instrument);
+        if (lines == NULL || !PyDict_CheckExact(lines))
+            return 0;
+        line = PyDict_GetItemWithError(lines, venue);
+        if (line != NULL) {
+            if (!is_type(line, C_LINE) || SLOT(line, L_FRESH) != Py_True)
+                return 0; /* a venue that may become usable again */
+        }
+        else if (PyErr_Occurred())
+            return -1;
+        PyObject *parents = PyDict_GetItemWithError(L->parents, instrument);
+        if (parents != NULL) {
+            if (!PyDict_CheckExact(parents))
+                return 0;
+            Py_ssize_t pos = 0;
+            PyObject *key, *p;
+            while (PyDict_Next(parents, &pos, &key, &p)) {
+                if (!is_type(p, C_PARENT))
+                    return 0;
+                PyObject *st = SLOT(p, P_STATE);
+                if (st == NULL || !PyUnicode_CheckExact(st))
+                    return 0;
+                if (st == WAITING || PyUnicode_Compare(st, WAITING) == 0)
+                    return 0; /* a parent waiting for the market steps */
+            }
+        }
+    }
+
+    /* --- the engine: StrategyEngine.on_quote --- */
+    int64_t now;
+    int rc = lane_now(L, &now);
+    if (rc <= 0)
+        return rc;
+    int64_t nb, na;
+    if (is_all) {
+        nb = bid_qty > 0 ? bid : 0;
+        na = ask_qty > 0 ? ask : 0;
+    }
+    else {
+        PyObject *nbbo = PyDict_GetItemWithError(L->sip, instrument);
+        if (nbbo == NULL || !PyTuple_CheckExact(nbbo) || PyTuple_GET_SIZE(nbbo) != 2
+            || !as_i64(PyTuple_GET_ITEM(nbbo, 0), &nb) || !as_i64(PyTuple_GET_ITEM(nbbo, 1), &na)
+            || nb >= SAFE || nb <= -SAFE || na >= SAFE || na <= -SAFE)
+            return 0; /* no consolidated feed: the best over the usable venues */
+    }
+    int64_t mid = 0;
+    PyObject *s = NULL;
+    if (nb && na) {
+        mid = floordiv(nb + na, 2);
+        if (mid > 0) {
+            int64_t sample_end;
+            s = PyDict_GetItemWithError(L->stress, instrument);
+            if (!is_type(s, C_STRESS) || !rd(s, S_SAMPLE_END, &sample_end) || now >= sample_end)
+                return 0; /* a stress sample closes */
+        }
+    }
+    PyObject *hooks = engine_ready(L, instrument, now);
+    if (hooks == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+
+    /* --- every check passed: the changes the reference makes, in its order --- */
+    PyObject *x, *y;
+    if (is_all) {
+        put_ref(m, M_CONSOLIDATED, Py_True);
+        put_ref(m, M_BID, b ? SLOT(ev, Q_BID) : ZERO);
+        put_ref(m, M_ASK, a ? SLOT(ev, Q_ASK) : ZERO);
+        put_ref(m, M_QUOTE_T, SLOT(ev, Q_T));
+        if (ref != old_ref) {
+            if (wr(m, M_REF, ref) < 0 || wr(m, M_VERSION, version + 1) < 0)
+                return -1;
+        }
+        if (mark_mid && b && a) {
+            if (wr(m, M_MARK, ref) < 0)
+                return -1;
+        }
+    }
+    else {
+        PyObject *vq = SLOT(m, M_VENUE_QUOTES);
+        if (vq == NULL || !PyDict_CheckExact(vq)) {
+            PyErr_SetString(PyExc_TypeError, "InstrumentMarket._venue_quotes is not a dict");
+            return -1;
+        }
+        if (set_pair(vq, venue, b ? SLOT(ev, Q_BID) : ZERO, a ? SLOT(ev, Q_ASK) : ZERO) < 0)
+            return -1;
+    }
+    if (mark)
+        put_ref(vol, R_CLOSE, SLOT(m, M_MARK));
+    if (is_all) {
+        x = bid_qty > 0 ? SLOT(ev, Q_BID) : ZERO;
+        y = ask_qty > 0 ? SLOT(ev, Q_ASK) : ZERO;
+        if (set_pair(L->sip, instrument, x, y) < 0)
+            return -1;
+    }
+    else if (line != NULL) {
+        if (bid > 0 && bid_qty > 0) {
+            put_ref(line, L_BID, SLOT(ev, Q_BID));
+            put_ref(line, L_BID_QTY, SLOT(ev, Q_BID_QTY));
+        }
+        else {
+            put_ref(line, L_BID, ZERO);
+            put_ref(line, L_BID_QTY, ZERO);
+        }
+        if (ask > 0 && ask_qty > 0) {
+            put_ref(line, L_ASK, SLOT(ev, Q_ASK));
+            put_ref(line, L_ASK_QTY, SLOT(ev, Q_ASK_QTY));
+        }
+        else {
+            put_ref(line, L_ASK, ZERO);
+            put_ref(line, L_ASK_QTY, ZERO);
+        }
+        put_ref(line, L_USED_BID, ZERO);
+        put_ref(line, L_USED_ASK, ZERO);
+    }
+    if (s != NULL && wr(s, S_MID, mid) < 0)
+        return -1;
+    return finish(L, ev, hooks);
+}
+
+/* TradingSystem._trade_rest's common case, or 0 (nothing changed); -1 with an exception. */
+static int
+lane_trade(Lane *L, PyObject *ev)
+{
+    int64_t t, price, qty;
+    if (!rd(ev, T_T, &t) || !rd(ev, T_PRICE, &price) || !rd(ev, T_QTY, &qty))
+        return 0;
+    PyObject *instrument = SLOT(ev, T_INSTRUMENT);
+    if (instrument == NULL || !PyUnicode_CheckExact(instrument))
+        return 0;
+
+    /* --- the gate: RiskGate.on_trade, InstrumentMarket.on_trade --- */
+    PyObject *m = PyDict_GetItemWithError(L->markets, instrument);
+    if (!is_type(m, C_MARKET))
+        return 0;
+    int64_t last, version, mark;
+    if (!rd(m, M_LAST, &last) || !rd(m, M_VERSION, &version) || !rd(m, M_MARK, &mark))
+        return 0;
+    int mark_mid = SLOT(m, M_MARK_MID) == Py_True;
+    if (!mark_mid && SLOT(m, M_MARK_MID) != Py_False)
+        return 0;
+    PyObject *explicit_band = SLOT(m, M_EXPLICIT_BAND);
+    if (explicit_band != Py_True && explicit_band != Py_False)
+        return 0;
+    if (SLOT(m, M_LULD) != Py_None && explicit_band != Py_True)
+        return 0; /* the own LULD estimate moves */
+    int sets_mark = !mark_mid || !mark;
+    if (sets_mark && price != mark)
+        return 0; /* the mark moves: equity, layers 2 and 3 */
+    PyObject *vol = SLOT(m, M_VOL);
+    if (mark) {
+        int64_t end;
+        if (!is_type(vol, C_VOL) || !rd(vol, R_END, &end))
+            return 0;
+        if (t >= end)
+            return 0; /* a volatility bucket closes */
+    }
+    PyObject *next = SLOT(L->history, H_NEXT_T);
+    int64_t next_t;
+    if (next == NULL || next == Py_None || !as_i64(next, &next_t) || t >= next_t)
+        return 0; /* a VaR sample is due */
+    if (SLOT(L->kill, K_ENGAGED) != Py_False)
+        return 0;
+
+    /* --- the engine: StrategyEngine.on_trade --- */
+    int64_t now;
+    int rc = lane_now(L, &now);
+    if (rc <= 0)
+        return rc;
+    PyObject *s = PyDict_GetItemWithError(L->stress, instrument);
+    if (!is_type(s, C_STRESS))
+        return 0;
+    PyObject *bars = NULL;
+    if ((SLOT(s, S_VPIN) != Py_None || SLOT(s, S_CALIBRATION) != Py_None) && price > 0) {
+        /* InstrumentStress.on_trade, BarBuilder.on_trade: a trade inside the open bar */
+        int64_t bar_ns, last_t, slot;
+        bars = SLOT(s, S_BARS);
+        if (!is_type(bars, C_BARS) || qty < 0 || !rd(bars, B_BAR_NS, &bar_ns) || bar_ns <= 0
+            || !rd(bars, B_LAST_T, &last_t) || now < last_t || !rd(bars, B_SLOT, &slot)
+            || floordiv(now, bar_ns) != slot)
+            return 0; /* a first trade, a bar that closes, or a refusal */
+        int64_t volume;
+        if (!rd(bars, B_VOLUME, &volume))
+            return 0;
+    }
+    PyObject *algos = PyDict_GetItemWithError(L->algos, instrument);
+    if (algos == NULL && PyErr_Occurred())
+        return -1;
+    int counts_volume = algos != NULL && (!PyDict_CheckExact(algos) || PyDict_GET_SIZE(algos));
+
+    /* --- every check passed: the changes the reference makes, in its order --- */
+    PyObject *ev_price = SLOT(ev, T_PRICE);
+    if (price != last) {
+        put_ref(m, M_LAST, ev_price);
+        if (wr(m, M_VERSION, version + 1) < 0)
+            return -1;
+    }
+    put_ref(m, M_LAST_T, SLOT(ev, T_T));
+    if (sets_mark)
+        put_ref(m, M_MARK, ev_price);
+    if (mark)
+        put_ref(vol, R_CLOSE, SLOT(m, M_MARK));
+    if (bars != NULL) {
+        int64_t volume;
+        rd(bars, B_VOLUME, &volume);
+        if (wr(bars, B_LAST_T, now) < 0 || wr(bars, B_VOLUME, volume + qty) < 0)
+            return -1;
+        put_ref(bars, B_PRICE, ev_price);
+    }
+    /* from here on Python runs (an execution algorithm's volume, maybe the regime), so what
+     * follows is decided as the reference decides it, after what came before */
+    if (counts_volume) {
+        PyObject *t_now = PyLong_FromLongLong(now);
+        if (t_now == NULL)
+            return -1;
+        PyObject *r = PyObject_CallMethodObjArgs(L->engine_obj, S_ON_VOLUME, instrument,
+                                                 SLOT(ev, T_QTY), t_now, NULL);
+        if (r == NULL) {
+            Py_DECREF(t_now);
+            return -1;
+        }
+        Py_DECREF(r);
+        PyObject *hooks = engine_ready(L, instrument, now);
+        if (hooks == NULL) {
+            if (PyErr_Occurred()) {
+                Py_DECREF(t_now);
+                return -1;
+            }
+            r = PyObject_CallMethodObjArgs(L->engine_obj, S_REGIME_AND_HOOKS, ev, instrument,
+                                           t_now, NULL);
+            Py_DECREF(t_now);
+            if (r == NULL)
+                return -1;
+            Py_DECREF(r);
+            return snapshot_timer(L);
+        }
+        Py_DECREF(t_now);
+        return finish(L, ev, hooks);
+    }
+    PyObject *hooks = engine_ready(L, instrument, now);
+    if (hooks == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        PyObject *t_now = PyLong_FromLongLong(now);
+        if (t_now == NULL)
+            return -1;
+        PyObject *r = PyObject_CallMethodObjArgs(L->engine_obj, S_REGIME_AND_HOOKS, ev,
+                                                 instrument, t_now, NULL);
+        Py_DECREF(t_now);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+        return snapshot_timer(L);
+    }
+    return finish(L, ev, hooks);
+}
+
+/* The regime's checks, with nothing due (the instrument's hooks, borrowed), or NULL: the
+ * reference decides (an exception may be set). */
+static PyObject *
+engine_ready(Lane *L, PyObject *instrument, int64_t now)
+{
+    int64_t seen, mon_version, next_check;
+    if (!dict_i64(L->engine, K_STRESS_SEEN, &seen) || !dict_i64(L->monitor, K_MON_VERSION,
+                                                               &mon_version)
+        || seen != mon_version)
+        return NULL; /* the stress signal may have changed */
+    if (!dict_i64(L->engine, K_NEXT_CHECK, &next_check) || now >= next_check)
+        return NULL;
+    int watching = dict_bool(L->regime, K_WATCHING);
+    if (watching < 0)
+        return NULL;
+    if (watching) {
+        int64_t money, dd_money, rv, dd_version;
+        if (!dict_i64(L->state, K_MONEY_VERSION, &money)
+            || !dict_i64(L->regime, K_DD_MONEY, &dd_money) || money != dd_money
+            || !dict_i64(L->regime, K_REGIME_VERSION, &rv)
+            || !dict_i64(L->regime, K_DD_VERSION, &dd_version) || rv != dd_version
+            || dict_bool(L->regime, K_DD) != 0)
+            return NULL; /* a drawdown to look at */
+    }
+    PyObject *hooks = PyDict_GetItemWithError(L->hooks, instrument);
+    if (hooks == NULL || !PyList_CheckExact(hooks))
+        return NULL;
+    return hooks;
+}
+
+/* The strategies' hooks (Python: anything may happen from here on), then the snapshot
+ * timer, as the reference ends. */
+static int
+finish(Lane *L, PyObject *ev, PyObject *hooks)
+{
+    Py_INCREF(hooks);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(hooks); i++) {
+        PyObject *hook = Py_NewRef(PyList_GET_ITEM(hooks, i));
+        PyObject *r = PyObject_Vectorcall(hook, &ev, 1, NULL);
+        Py_DECREF(hook);
+        if (r == NULL) {
+            Py_DECREF(hooks);
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    Py_DECREF(hooks);
+    return snapshot_timer(L);
+}
+
+/* TradingSystem's end of an event: the snapshot timer armed if it is not. */
+static int
+snapshot_timer(Lane *L)
+{
+    int armed = dict_bool(L->system, K_SNAPSHOT_ARMED);
+    if (armed != 1) {
+        if (armed < 0 && PyErr_Occurred())
+            return -1;
+        PyObject *r = PyObject_CallNoArgs(L->arm);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    return 1;
+}
+
+/* Journal the event when the system emits market data (as the reference does first). */
+static int
+emit_md(Lane *L, PyObject *ev)
+{
+    PyObject *flag = PyDict_GetItemWithError(L->system, KEYS[K_EMIT_MARKET_DATA]);
+    if (flag == Py_False)
+        return 0;
+    if (flag == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_AttributeError, "TradingSystem has no emit_market_data");
+        return -1;
+    }
+    int on = PyObject_IsTrue(flag);
+    if (on <= 0)
+        return on;
+    PyObject *sink = PyDict_GetItemWithError(L->system, KEYS[K_EMIT]);
+    if (sink == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_AttributeError, "TradingSystem has no emit");
+        return -1;
+    }
+    Py_INCREF(sink);
+    PyObject *r = PyObject_Vectorcall(sink, &ev, 1, NULL);
+    Py_DECREF(sink);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* The SIP repeats each venue's prints: 1 when the trade was seen already (dropped), 0 when it
+ * is new (and now counted), -1 with an exception, 2 when the reference must decide. */
+static int
+seen_trade(Lane *L, PyObject *ev)
+{
+    PyObject *id = SLOT(ev, T_TRADE_ID), *venue = SLOT(ev, T_VENUE);
+    int64_t tid, last = 0;
+    if (!as_i64(id, &tid) || venue == NULL || !PyUnicode_CheckExact(venue))
+        return 2;
+    if (!tid)
+        return 0;
+    PyObject *prev = PyDict_GetItemWithError(L->last_trade_id, venue);
+    if (prev == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+    }
+    else if (!as_i64(prev, &last))
+        return 2;
+    if (tid <= last)
+        return 1;
+    return PyDict_SetItem(L->last_trade_id, venue, id) < 0 ? -1 : 0;
+}
+
+static PyObject *
+lane_vectorcall(Lane *L, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "on_market_data takes one event");
+        return NULL;
+    }
+    PyObject *ev = args[0];
+    PyObject *then;
+    int rc;
+    Py_INCREF(ev);
+    if (LIKELY(Py_TYPE(ev) == TYPES[C_QUOTE])) {
+        rc = emit_md(L, ev);
+        if (rc == 0)
+            rc = lane_quote(L, ev);
+        then = L->rest;
+    }
+    else if (Py_TYPE(ev) == TYPES[C_TRADE]) {
+        rc = seen_trade(L, ev);
+        if (rc == 1) {
+            Py_DECREF(ev);
+            Py_RETURN_NONE;
+        }
+        if (rc == 2) {
+            Py_DECREF(ev);
+            return PyObject_Vectorcall(L->other, args, 1, NULL);
+        }
+        if (rc == 0)
+            rc = emit_md(L, ev);
+        if (rc == 0)
+            rc = lane_trade(L, ev);
+        then = L->trade_rest;
+    }
+    else {
+        Py_DECREF(ev);
+        return PyObject_Vectorcall(L->other, args, 1, NULL);
+    }
+    Py_DECREF(ev);
+    if (rc < 0)
+        return NULL;
+    if (rc > 0)
+        Py_RETURN_NONE;
+    if (PyErr_Occurred())
+        return NULL;
+    return PyObject_Vectorcall(then, args, 1, NULL);
+}
+
+static PyObject *
+lane_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {
+        "system", "rest", "arm", "markets", "history", "kill_switch", "sip", "lines",
+        "parents", "now_ns", "stress", "hooks", "engine", "monitor", "regime", "state",
+        "trade_rest", "other", "last_trade_id", "algos", "engine_obj", NULL,
+    };
+    PyObject *o[21];
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwds, "O!OOO!OOO!O!O!OO!O!O!O!O!O!OOO!O!O:MarketDataLane", kwlist,
+            &PyDict_Type, &o[0], &o[1], &o[2], &PyDict_Type, &o[3], &o[4], &o[5], &PyDict_Type,
+            &o[6], &PyDict_Type, &o[7], &PyDict_Type, &o[8], &o[9], &PyDict_Type, &o[10],
+            &PyDict_Type, &o[11], &PyDict_Type, &o[12], &PyDict_Type, &o[13], &PyDict_Type,
+            &o[14], &PyDict_Type, &o[15], &o[16], &o[17], &PyDict_Type, &o[18], &PyDict_Type,
+            &o[19], &o[20]))
+        return NULL;
+    if (!BOUND) {
+        PyErr_SetString(PyExc_RuntimeError, "MarketDataLane: call bind() first");
+        return NULL;
+    }
+    if (!PyCallable_Check(o[1]) || !PyCallable_Check(o[2]) || !PyCallable_Check(o[9])
+        || !PyCallable_Check(o[16]) || !PyCallable_Check(o[17])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "MarketDataLane: rest, arm, now_ns, trade_rest and other must be "
+                        "callables");
+        return NULL;
+    }
+    if (!is_type(o[4], C_HISTORY) || !is_type(o[5], C_KILL)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "MarketDataLane: history and kill_switch must be a MarkHistory and a "
+                        "KillSwitch");
+        return NULL;
+    }
+    Lane *L = (Lane *)type->tp_alloc(type, 0);
+    if (L == NULL)
+        return NULL;
+    L->vectorcall = (vectorcallfunc)lane_vectorcall;
+    PyObject **dst[21] = {
+        &L->system, &L->rest, &L->arm, &L->markets, &L->history, &L->kill, &L->sip,
+        &L->lines, &L->parents, &L->now_ns, &L->stress, &L->hooks, &L->engine, &L->monitor,
+        &L->regime, &L->state, &L->trade_rest, &L->other, &L->last_trade_id, &L->algos,
+        &L->engine_obj,
+    };
+    for (int i = 0; i < 21; i++)
+        *dst[i] = Py_NewRef(o[i]);
+    L->loop = LOOP_API != NULL ? LOOP_API->loop_of(L->now_ns) : NULL;
+    return (PyObject *)L;
+}
+
+#define LANE_FIELDS(X)                                                                      \
+    X(system) X(rest) X(trade_rest) X(other) X(last_trade_id) X(algos) X(engine_obj) X(arm) X(markets) X(history) X(kill) X(sip) X(lines) X(parents)      \
+    X(now_ns) X(stress) X(hooks) X(engine) X(monitor) X(regime) X(state)
+
+static int
+lane_traverse(Lane *L, visitproc visit, void *arg)
+{
+#define VISIT(f) Py_VISIT(L->f);
+    LANE_FIELDS(VISIT)
+#undef VISIT
+    return 0;
+}
+
+static int
+lane_clear(Lane *L)
+{
+    L->loop = NULL;
+#define CLEAR(f) Py_CLEAR(L->f);
+    LANE_FIELDS(CLEAR)
+#undef CLEAR
+    return 0;
+}
+
+static void
+lane_dealloc(Lane *L)
+{
+    PyObject_GC_UnTrack(L);
+    lane_clear(L);
+    Py_TYPE(L)->tp_free((PyObject *)L);
+}
+
+static PyTypeObject LaneType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "flashguard.system._clane.MarketDataLane",
+    .tp_doc = "MarketDataLane(...): TradingSystem.on_market_data in C for the common quote "
+              "and trade; call it with one event.",
+    .tp_basicsize = sizeof(Lane),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = lane_new,
+    .tp_traverse = (traverseproc)lane_traverse,
+    .tp_clear = (inquiry)lane_clear,
+    .tp_dealloc = (destructor)lane_dealloc,
+    .tp_vectorcall_offset = offsetof(Lane, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* bind                                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+static PyObject *
+bind(PyObject *module, PyObject *args)
+{
+    PyObject *classes, *waiting;
+    if (!PyArg_ParseTuple(args, "O!U:bind", &PyDict_Type, &classes, &waiting))
+        return NULL;
+    PyTypeObject *types[C_COUNT];
+    for (int c = 0; c < C_COUNT; c++) {
+        PyObject *tp = PyDict_GetItemString(classes, CLASS_NAMES[c]); /* borrowed */
+        if (tp == NULL || !PyType_Check(tp)) {
+            PyErr_Format(PyExc_TypeError, "bind: classes['%s'] must be a class",
+                         CLASS_NAMES[c]);
+            return NULL;
+        }
+        types[c] = (PyTypeObject *)tp;
+    }
+    Py_ssize_t off[F_COUNT];
+    for (int f = 0; f < F_COUNT; f++) {
+        PyTypeObject *tp = types[FIELDS[f].cls];
+        PyObject *name = PyUnicode_InternFromString(FIELDS[f].name);
+        if (name == NULL)
+            return NULL;
+        PyObject *descr = _PyType_Lookup(tp, name); /* borrowed */
+        Py_DECREF(name);
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)
+            || ((PyMemberDescrObject *)descr)->d_member->type != FG_OBJECT_EX) {
+            PyErr_Format(PyExc_TypeError,
+                         "bind: %s.%s is not a slot: _clane.c is out of step with the Python "
+                         "classes (rebuild it, or run with FLASHGUARD_PURE=1)",
+                         CLASS_NAMES[FIELDS[f].cls], FIELDS[f].name);
+            return NULL;
+        }
+        off[f] = ((PyMemberDescrObject *)descr)->d_member->offset;
+    }
+    for (int c = 0; c < C_COUNT; c++)
+        Py_XSETREF(TYPES[c], (PyTypeObject *)Py_NewRef(types[c]));
+    for (int f = 0; f < F_COUNT; f++)
+        OFF[f] = off[f];
+    Py_INCREF(waiting);
+    PyUnicode_InternInPlace(&waiting);
+    Py_XSETREF(WAITING, waiting);
+    BOUND = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef METHODS[] = {
+    {"bind", bind, METH_VARARGS,
+     "bind(classes: dict[str, type], waiting: str) -> None: learn the slot layout."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {
+    PyModuleDef_HEAD_INIT, "_clane",
+    "The C twin of the trading system's market-data path (TradingSystem.on_market_data).",
+    -1, METHODS,
+};
+
+PyMODINIT_FUNC
+PyInit__clane(void)
+{
+    if (PyType_Ready(&LaneType) < 0)
+        return NULL;
+    CONSOLIDATED = PyUnicode_InternFromString("ALL");
+    S_ON_VOLUME = PyUnicode_InternFromString("_on_volume");
+    S_REGIME_AND_HOOKS = PyUnicode_InternFromString("_regime_and_hooks");
+    if (S_ON_VOLUME == NULL || S_REGIME_AND_HOOKS == NULL)
+        return NULL;
+    ZERO = PyLong_FromLong(0);
+    if (CONSOLIDATED == NULL || ZERO == NULL)
+        return NULL;
+    for (int k = 0; k < K_COUNT; k++) {
+        KEYS[k] = PyUnicode_InternFromString(KEY_NAMES[k]);
+        if (KEYS[k] == NULL)
+            return NULL;
+    }
+    /* the C loop's direct way to the time, when it is built; loop.now_ns() otherwise */
+    LOOP_API = (const FgLoopApi *)PyCapsule_Import(FG_CLOOP_API_CAPSULE, 0);
+    if (LOOP_API == NULL || LOOP_API->version != FG_CLOOP_API_VERSION) {
+        PyErr_Clear();
+        LOOP_API = NULL;
+    }
+    PyObject *m = PyModule_Create(&MODULE);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "MarketDataLane", (PyObject *)&LaneType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
