@@ -14,6 +14,7 @@ event and every order sent."""
 from __future__ import annotations
 
 import copy
+import sys
 import tomllib
 from collections.abc import Callable
 from typing import Any
@@ -294,3 +295,19 @@ def test_a_long_session_takes_both_roads() -> None:
     assert 0 < c.rest < heard // 3  # most quotes and trades in C, some handed to Python
     assert py.rest == 0
     assert c.sent and any(type(e).__name__ == "RegimeChange" for e in c.events)
+
+
+def test_a_consolidated_feed_named_by_a_fresh_string_is_still_the_consolidated_feed() -> None:
+    """The twin tells the consolidated feed by the interned "ALL" first: a venue name built
+    at run time (not interned, as a decoded one is) must still be compared by value."""
+    fresh = "".join(["A", "LL"])
+    assert fresh == "ALL" and fresh is not sys.intern("ALL")
+    steps: list[tuple[Any, ...]] = [("band", "ABC", -200, 200)]
+    for i in range(300):
+        steps.append(("quote", fresh if i % 2 else "V1", "ABC", (i // 20) % 5 - 2, 1 + i % 2,
+                      1 + i % 3, 2))
+        if i % 7 == 0:
+            steps.append(("trade", "V1", "ABC", i % 3 - 1, 2))
+        steps.append(("wait", MS))
+    c, _ = run_twins(steps)
+    assert c.rest < len(steps) // 4  # the C road, with the fresh name taken as consolidated

@@ -93,9 +93,12 @@ class Journal:
             self.flush()
         return seq
 
-    def skip(self) -> int:
-        """Take the next seq without writing a row (an event a partial journal leaves out)."""
-        self.seq += 1
+    def skip(self, n: int = 1) -> int:
+        """Take the next n seqs without writing rows (events a partial journal leaves out);
+        returns the last."""
+        if n < 0:
+            raise ValueError(f"n={n} must be >= 0")
+        self.seq += n
         return self.seq
 
     def flush(self) -> None:

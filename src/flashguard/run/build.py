@@ -38,8 +38,11 @@ class Run:
 
 
 def build(
-    inputs: RunInputs, emit: Callable[[Event], None], kill_state_path: Path | None = None
+    inputs: RunInputs, emit: Callable[[Event], None], kill_state_path: Path | None = None,
+    emit_feed: Callable[[Event], None] | None = None,
 ) -> Run:
+    """`emit_feed`: where the quotes and trades the system hears go (default: `emit`; see
+    `TradingSystem`)."""
     sc = inputs.load_scenario()
     matrix = inputs.load_matrix()
     sim = Simulation(sc, inputs.seed)
@@ -53,6 +56,7 @@ def build(
         snapshot_every_ns=inputs.snapshot_every_ns,
         kill_state_path=kill_state_path,
         emit_market_data=True,
+        emit_feed=emit_feed,
         disabled=frozenset(inputs.disabled),
     )
     for venue in sim.market.lit:

@@ -11,18 +11,23 @@ A sweep's run that is not kept records without the market data (`market_data=Fal
 Quote and Trade the system hears still takes its seq, so every other event has the seq it has
 in the run's whole journal, but no row is written for it (the feeds are a function of the
 scenario and the seed: `flashguard run` with the same inputs journals them). Such a journal
-says so in its meta (`OMITTED_KEY`) and cannot be resumed.
+says so in its meta (`OMITTED_KEY`) and cannot be resumed. The system hands those quotes and
+trades to `Recorder.feed` (`TradingSystem(emit_feed=...)`), a `marketlane.FeedCounter` that
+only counts them (in C, without a call per event); before the next event the recorder writes,
+and whenever its `seq` is read, the count is added to the journal's seq, so each event keeps
+the seq it has in the whole journal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
 
 from flashguard.core.events import Event, PortfolioSnapshot, Quote, Trade
 from flashguard.journal.store import Journal, open_journal
+from flashguard.system.marketlane import FeedCounter
 
 OMITTED_KEY = "omitted"  # meta: the event types a partial journal holds no rows for
 OMITTED = (Quote, Trade)
@@ -37,13 +42,15 @@ Row = tuple[int, int, str, bytes]
 
 class Recorder:
     __slots__ = (
-        "_encode", "_omit", "_rows", "_verify_upto", "journal", "last_snapshot", "seq",
+        "_encode", "_omit", "_omitted", "_rows", "_seq", "_verify_upto", "journal",
+        "last_snapshot",
     )
 
     def __init__(self, journal: Journal, *, market_data: bool = True) -> None:
         self.journal = journal
         self._verify_upto = journal.seq  # rows already in the journal: check, do not write
         self._omit: frozenset[type] = frozenset()
+        self._omitted = FeedCounter()  # quotes and trades left out, not yet given their seqs
         if not market_data:
             if journal.seq:
                 raise ValueError(
@@ -54,7 +61,7 @@ class Recorder:
             journal.set_meta(OMITTED_KEY, ",".join(
                 str(t.__struct_config__.tag) for t in OMITTED
             ))
-        self.seq = 0  # events the run has produced so far
+        self._seq = 0  # events the run has produced so far (but those in _omitted)
         self._rows: Iterator[Row] = iter(())
         if self._verify_upto:
             self._rows = _stored_rows(journal.path, self._verify_upto)
@@ -62,8 +69,21 @@ class Recorder:
         self.last_snapshot: PortfolioSnapshot | None = None
 
     @property
+    def seq(self) -> int:
+        """Events the run has produced so far."""
+        if self._omitted.count:
+            self._seq = self.journal.skip(self._omitted.take())
+        return self._seq
+
+    @property
+    def feed(self) -> Callable[[Event], None]:
+        """Where the system's quotes and trades go: the recorder itself, or, when they are
+        left out, the counter whose count becomes their seqs."""
+        return self._omitted if self._omit else self
+
+    @property
     def verifying(self) -> bool:
-        return self.seq < self._verify_upto
+        return self._seq < self._verify_upto
 
     @property
     def verified(self) -> int:
@@ -72,19 +92,22 @@ class Recorder:
 
     def __call__(self, ev: Event) -> None:
         kind = type(ev)
-        if kind in self._omit:
-            self.seq = self.journal.skip()
-            return
+        if self._omit:
+            if kind in self._omit:  # a quote or trade not handed to `feed`: left out too
+                self._seq = self.journal.skip()
+                return
+            if self._omitted.count:  # the quotes and trades counted since the last event
+                self._seq = self.journal.skip(self._omitted.take())
         if kind is PortfolioSnapshot:
             assert isinstance(ev, PortfolioSnapshot)
             self.last_snapshot = ev
-        if self.seq < self._verify_upto:
-            self.seq += 1
+        if self._seq < self._verify_upto:
+            self._seq += 1
             self._check(ev)
-            if self.seq == self._verify_upto:
+            if self._seq == self._verify_upto:
                 self._close_rows()
             return
-        self.seq = self.journal.append(ev)
+        self._seq = self.journal.append(ev)
 
     def _check(self, ev: Event) -> None:
         tag = str(type(ev).__struct_config__.tag)
@@ -92,12 +115,12 @@ class Recorder:
         row = next(self._rows, None)
         if row is None:
             raise ResumeDivergence(
-                f"resume: the journal ends before seq={self.seq} although it holds "
+                f"resume: the journal ends before seq={self._seq} although it holds "
                 f"{self._verify_upto} events: it changed while it was being read"
             )
-        if row != (self.seq, ev.t_ns, tag, body):
+        if row != (self._seq, ev.t_ns, tag, body):
             raise ResumeDivergence(
-                f"resume diverged at seq={self.seq}: the journal holds {row[2]} at "
+                f"resume diverged at seq={self._seq}: the journal holds {row[2]} at "
                 f"t_ns={row[1]} {row[3]!r}, the rerun produced {tag} at t_ns={ev.t_ns} {body!r}. "
                 "The code or the inputs changed since the run started: start a new run."
             )

@@ -88,7 +88,7 @@ def execute(
     """Run (or rerun, for a resume: the recorder checks what the journal already holds) and
     write the outputs. Returns the summary."""
     recorder = Recorder(journal, market_data=market_data)
-    run = build(inputs, recorder, kill_state_path=directory / KILL_STATE)
+    run = build(inputs, recorder, kill_state_path=directory / KILL_STATE, emit_feed=recorder.feed)
     sc = run.scenario
     t0 = time.perf_counter()
     name = label or f"{sc.name} seed {inputs.seed}"

@@ -8,6 +8,9 @@
  *                               a repeat of a print already seen dropped, then the same for
  *                               the gate's last price and the stress monitor's open bar.
  *                               Anything else: system._market_data, in Python.
+ *   FeedCounter()               a sink for system.emit_feed that only counts the quotes
+ *                               and trades (a sweep's partial journal): the lane counts
+ *                               without calling it.
  *
  * Most quotes change only a handful of fields: a venue's own quote under a consolidated feed
  * is one tuple in the gate's venue quotes and one line of the router's book; a SIP quote
@@ -109,11 +112,12 @@ static const FgLoopApi *LOOP_API;
 /* instance-dict keys */
 enum {
     K_EMIT_MARKET_DATA, K_EMIT, K_SNAPSHOT_ARMED, K_STRESS_SEEN, K_NEXT_CHECK, K_MON_VERSION,
-    K_WATCHING, K_DD_MONEY, K_DD_VERSION, K_REGIME_VERSION, K_DD, K_MONEY_VERSION, K_COUNT
+    K_WATCHING, K_DD_MONEY, K_DD_VERSION, K_REGIME_VERSION, K_DD, K_MONEY_VERSION, K_FEED,
+    K_COUNT
 };
 static const char *const KEY_NAMES[K_COUNT] = {
     "emit_market_data", "emit", "_snapshot_armed", "_stress_seen", "_next_check", "version",
-    "watching", "_dd_money", "_dd_version", "_version", "_dd", "money_version",
+    "watching", "_dd_money", "_dd_version", "_version", "_dd", "money_version", "emit_feed",
 };
 static PyObject *KEYS[K_COUNT];
 static PyObject *S_ON_VOLUME, *S_REGIME_AND_HOOKS; /* the engine's methods */
@@ -135,6 +139,14 @@ as_i64(PyObject *x, int64_t *out)
     }
     *out = (int64_t)v;
     return 1;
+}
+
+/* a == b for an exact str a and an interned b: an interned a other than b is another
+ * string (interning keeps one object per value), so only a non-interned a is compared. */
+static inline int
+same_str(PyObject *a, PyObject *b)
+{
+    return a == b || (!PyUnicode_CHECK_INTERNED(a) && PyUnicode_Compare(a, b) == 0);
 }
 
 /* An int slot as int64, inside +-SAFE; 0 when unset, not an int, or out of range. */
@@ -286,7 +298,7 @@ lane_quote(Lane *L, PyObject *ev)
     if (venue == NULL || !PyUnicode_CheckExact(venue) || instrument == NULL
         || !PyUnicode_CheckExact(instrument))
         return 0;
-    int is_all = venue == CONSOLIDATED || PyUnicode_Compare(venue, CONSOLIDATED) == 0;
+    int is_all = same_str(venue, CONSOLIDATED);
 
     /* --- the gate: RiskGate.on_quote, InstrumentMarket.on_quote --- */
     PyObject *m = PyDict_GetItemWithError(L->markets, instrument);
@@ -353,7 +365,7 @@ lane_quote(Lane *L, PyObject *ev)
                 PyObject *st = SLOT(p, P_STATE);
                 if (st == NULL || !PyUnicode_CheckExact(st))
                     return 0;
-                if (st == WAITING || PyUnicode_Compare(st, WAITING) == 0)
+                if (same_str(st, WAITING))
                     return 0; /* a parent waiting for the market steps */
             }
         }
@@ -652,7 +664,87 @@ snapshot_timer(Lane *L)
     return 1;
 }
 
-/* Journal the event when the system emits market data (as the reference does first). */
+/* ---------------------------------------------------------------------------------------- */
+/* FeedCounter                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A sink for the quotes and trades a partial journal leaves out (run/recorder.py): it only
+ * counts them. The lane adds to its count without a call. Reference: marketlane.PyFeedCounter. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    long long count;
+} FeedCounter;
+
+static PyTypeObject FeedCounterType;
+
+static PyObject *
+counter_vectorcall(FeedCounter *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "FeedCounter takes one event");
+        return NULL;
+    }
+    self->count++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+counter_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if (!PyArg_ParseTuple(args, ":FeedCounter") || (kwds != NULL && PyDict_GET_SIZE(kwds))) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "FeedCounter() takes no arguments");
+        return NULL;
+    }
+    FeedCounter *self = (FeedCounter *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = (vectorcallfunc)counter_vectorcall;
+    self->count = 0;
+    return (PyObject *)self;
+}
+
+static PyObject *
+counter_take(FeedCounter *self, PyObject *Py_UNUSED(ignored))
+{
+    long long n = self->count;
+    self->count = 0;
+    return PyLong_FromLongLong(n);
+}
+
+static PyObject *
+counter_get_count(FeedCounter *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromLongLong(self->count);
+}
+
+static PyMethodDef COUNTER_METHODS[] = {
+    {"take", (PyCFunction)counter_take, METH_NOARGS,
+     "take() -> int: the events counted since the last take (the count restarts at 0)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef COUNTER_GETSET[] = {
+    {"count", (getter)counter_get_count, NULL, "events counted since the last take()", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject FeedCounterType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "flashguard.system._clane.FeedCounter",
+    .tp_doc = "FeedCounter(): a sink that counts the events it is called with.",
+    .tp_basicsize = sizeof(FeedCounter),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = counter_new,
+    .tp_methods = COUNTER_METHODS,
+    .tp_getset = COUNTER_GETSET,
+    .tp_vectorcall_offset = offsetof(FeedCounter, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+/* Journal the quote or trade when the system emits market data (as the reference does
+ * first): to system.emit_feed, or, when that is a FeedCounter, only counted. */
 static int
 emit_md(Lane *L, PyObject *ev)
 {
@@ -667,11 +759,15 @@ emit_md(Lane *L, PyObject *ev)
     int on = PyObject_IsTrue(flag);
     if (on <= 0)
         return on;
-    PyObject *sink = PyDict_GetItemWithError(L->system, KEYS[K_EMIT]);
+    PyObject *sink = PyDict_GetItemWithError(L->system, KEYS[K_FEED]);
     if (sink == NULL) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_AttributeError, "TradingSystem has no emit");
+            PyErr_SetString(PyExc_AttributeError, "TradingSystem has no emit_feed");
         return -1;
+    }
+    if (Py_IS_TYPE(sink, &FeedCounterType)) {
+        ((FeedCounter *)sink)->count++;
+        return 0;
     }
     Py_INCREF(sink);
     PyObject *r = PyObject_Vectorcall(sink, &ev, 1, NULL);
@@ -913,7 +1009,7 @@ static struct PyModuleDef MODULE = {
 PyMODINIT_FUNC
 PyInit__clane(void)
 {
-    if (PyType_Ready(&LaneType) < 0)
+    if (PyType_Ready(&LaneType) < 0 || PyType_Ready(&FeedCounterType) < 0)
         return NULL;
     CONSOLIDATED = PyUnicode_InternFromString("ALL");
     S_ON_VOLUME = PyUnicode_InternFromString("_on_volume");
@@ -937,7 +1033,8 @@ PyInit__clane(void)
     PyObject *m = PyModule_Create(&MODULE);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "MarketDataLane", (PyObject *)&LaneType) < 0) {
+    if (PyModule_AddObjectRef(m, "MarketDataLane", (PyObject *)&LaneType) < 0
+        || PyModule_AddObjectRef(m, "FeedCounter", (PyObject *)&FeedCounterType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -14,6 +14,10 @@ consolidated feed. (A trade's execution algorithms and a regime check due after 
 engine's Python, called by the twin where the reference calls them.) Every other event goes
 to `TradingSystem._market_data`. tests/risk/test_risk_market_lane.py holds the twins equal,
 event by event. FLASHGUARD_PURE=1 keeps the Python path.
+
+`FeedCounter()` is a `TradingSystem(emit_feed=...)` sink that only counts the quotes and trades
+(a sweep's partial journal, run/recorder.py): the C lane adds to its count without a call
+(reference: `PyFeedCounter`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,27 @@ if _C is not None:
     )
 
 IMPLEMENTATION = "c" if _C is not None else "python"
+
+
+class PyFeedCounter:
+    """A sink that counts the events it is called with (the reference of _clane.FeedCounter)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0  # events counted since the last take()
+
+    def __call__(self, ev: Event, /) -> None:
+        self.count += 1
+
+    def take(self) -> int:
+        """The events counted since the last take; the count restarts at 0."""
+        n = self.count
+        self.count = 0
+        return n
+
+
+FeedCounter: type[PyFeedCounter] = PyFeedCounter if _C is None else _C.FeedCounter
 
 
 def lane(system: TradingSystem) -> Callable[[Event], None] | None:

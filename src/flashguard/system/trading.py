@@ -16,8 +16,10 @@ reports (before anything acts on them), OrderSubmitted (before the gateway is ca
 order can be acknowledged before it is journaled), CancelOrder requests, OrderRejected and
 RiskAction from risk, KillSwitch, RouteDecision, RegimeChange, PortfolioSnapshot; market
 data too when `emit_market_data` is set (a runner that journals the feeds itself leaves it
-off). Time comes only from the event loop. `disabled` switches risk layers off for an
-ablation (passed to the gate: `RiskGate(disabled=...)`).
+off): the quotes and trades to `emit_feed` (default: `emit`; a sweep's partial journal gives a
+`marketlane.FeedCounter` that only counts them), venue statuses and bands to `emit`. Time
+comes only from the event loop. `disabled` switches risk layers off for an ablation (passed
+to the gate: `RiskGate(disabled=...)`).
 """
 
 from __future__ import annotations
@@ -70,12 +72,14 @@ class TradingSystem:
         kill_state_path: str | Path | None = None,
         emit_market_data: bool = False,
         disabled: Iterable[str] = frozenset(),
+        emit_feed: Callable[[Event], None] | None = None,
     ) -> None:
         if snapshot_every_ns < 0:
             raise ValueError(f"snapshot_every_ns={snapshot_every_ns} must be >= 0 (0: none)")
         self.loop = loop
         self.emit = emit
         self.emit_market_data = emit_market_data
+        self.emit_feed = emit if emit_feed is None else emit_feed  # quotes and trades
         self.instruments = dict(instruments)
         self.gateways: dict[str, Gateway] = {}
         for gw in gateways:
@@ -159,7 +163,7 @@ class TradingSystem:
                     return
                 self._last_trade_id[ev.venue] = ev.trade_id
             if self.emit_market_data:
-                self.emit(ev)
+                self.emit_feed(ev)
             self._trade_rest(ev)
             return
         if self.emit_market_data:
@@ -169,7 +173,7 @@ class TradingSystem:
     def _quote_py(self, ev: Quote) -> None:
         """`on_market_data` for a Quote."""
         if self.emit_market_data:
-            self.emit(ev)
+            self.emit_feed(ev)
         self._quote_rest(ev)
 
     def _quote_rest(self, ev: Quote) -> None:
