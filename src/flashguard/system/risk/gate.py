@@ -323,10 +323,10 @@ class RiskGate:
         if self.kill_switch.engaged:
             self._maybe_release(t)
 
-    def on_quote(self, ev: Quote) -> None:
-        """`on_event` for a Quote, the commonest event, in one call: the market's reference
-        and mark, the equity it moves, the volatility sample, layers 2 and 3 on a moved mark,
-        then the VaR sample and the kill switch's release when due."""
+    def on_quote(self, ev: Quote | Trade) -> None:
+        """`on_event` for a Quote (the commonest event) or a Trade (`on_trade`), in one call:
+        the market's reference and mark, the equity it moves, the volatility sample, layers 2
+        and 3 on a moved mark, then the VaR sample and the kill switch's release when due."""
         t = ev.t_ns
         state = self.state
         m = state.markets.get(ev.instrument)
@@ -334,7 +334,11 @@ class RiskGate:
             m = state.market(ev.instrument)
         if m is not None:
             old = m.mark
-            m.on_quote(ev)
+            if type(ev) is Quote:
+                m.on_quote(ev)
+            else:
+                assert isinstance(ev, Trade)
+                m.on_trade(ev)
             mark = m.mark
             if mark != old:
                 state._remark(m, old)
@@ -350,29 +354,7 @@ class RiskGate:
         if self.kill_switch.engaged:
             self._maybe_release(t)
 
-    def on_trade(self, ev: Trade) -> None:
-        """`on_event` for a Trade, in one call (as `on_quote`)."""
-        t = ev.t_ns
-        state = self.state
-        m = state.markets.get(ev.instrument)
-        if m is None:
-            m = state.market(ev.instrument)
-        if m is not None:
-            old = m.mark
-            m.on_trade(ev)
-            mark = m.mark
-            if mark != old:
-                state._remark(m, old)
-            if mark and m.vol.update(t, mark):
-                for pb in m.holders:
-                    self._check_volatility(pb.strategy, t)
-            if mark != old:
-                self._after_mark(m, t)
-        next_t = self.portfolio.history.next_t
-        if next_t is None or t >= next_t:
-            self._sample_var(t)
-        if self.kill_switch.engaged:
-            self._maybe_release(t)
+    on_trade = on_quote
 
     def _on_quote(self, ev: Quote) -> None:
         moved = self.state.on_quote(ev)
