@@ -57,12 +57,13 @@ ext_modules = (
         Extension(
             "flashguard.system.risk._cgate",
             sources=["src/flashguard/system/risk/_cgate.c"],
+            depends=["src/flashguard/system/_cslots.h"],
             optional=True,
         ),
         Extension(
             "flashguard.system._clane",
             sources=["src/flashguard/system/_clane.c"],
-            depends=["src/flashguard/core/_cloop_api.h"],
+            depends=["src/flashguard/core/_cloop_api.h", "src/flashguard/system/_cslots.h"],
             optional=True,
         ),
     ]

@@ -452,22 +452,7 @@ static int
 sip_set_loop(SipCore *s, PyObject *loop, void *closure)
 {
     (void)closure;
-    if (loop == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "loop cannot be deleted");
-        return -1;
-    }
-    PyObject *call_at = PyObject_GetAttr(loop, S_call_at);
-    if (call_at == NULL)
-        return -1;
-    PyObject *now_ns = PyObject_GetAttr(loop, S_now_ns_attr);
-    if (now_ns == NULL) {
-        Py_DECREF(call_at);
-        return -1;
-    }
-    Py_XSETREF(s->call_at, call_at);
-    Py_XSETREF(s->now_ns, now_ns);
-    Py_XSETREF(s->loop, Py_NewRef(loop));
-    return 0;
+    return set_loop_fields(loop, &s->loop, &s->call_at, &s->now_ns);
 }
 
 static PyObject *

@@ -795,10 +795,11 @@ core_get_loop(VenueCore *c, void *closure)
     return Py_NewRef(c->loop);
 }
 
+/* A core's `loop` setter: the loop and its bound call_at and now_ns, all or nothing (the
+ * venue core's and the SIP's). */
 static int
-core_set_loop(VenueCore *c, PyObject *loop, void *closure)
+set_loop_fields(PyObject *loop, PyObject **loop_f, PyObject **call_at_f, PyObject **now_ns_f)
 {
-    (void)closure;
     if (loop == NULL) {
         PyErr_SetString(PyExc_AttributeError, "loop cannot be deleted");
         return -1;
@@ -811,10 +812,17 @@ core_set_loop(VenueCore *c, PyObject *loop, void *closure)
         Py_DECREF(call_at);
         return -1;
     }
-    Py_XSETREF(c->call_at, call_at);
-    Py_XSETREF(c->now_ns, now_ns);
-    Py_XSETREF(c->loop, Py_NewRef(loop));
+    Py_XSETREF(*call_at_f, call_at);
+    Py_XSETREF(*now_ns_f, now_ns);
+    Py_XSETREF(*loop_f, Py_NewRef(loop));
     return 0;
+}
+
+static int
+core_set_loop(VenueCore *c, PyObject *loop, void *closure)
+{
+    (void)closure;
+    return set_loop_fields(loop, &c->loop, &c->call_at, &c->now_ns);
 }
 
 static PyMethodDef core_methods[] = {

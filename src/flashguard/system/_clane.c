@@ -45,6 +45,8 @@
 #define FG_OBJECT_EX T_OBJECT_EX
 #endif
 
+#include "_cslots.h"
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* prices and quantities in C only while a sum of two stays inside int64 */
@@ -60,10 +62,6 @@ static const char *const CLASS_NAMES[C_COUNT] = {
     "MarkHistory", "KillSwitch", "Trade", "BarBuilder",
 };
 
-typedef struct {
-    int cls;
-    const char *name;
-} Field;
 
 enum {
     Q_T, Q_VENUE, Q_INSTRUMENT, Q_BID, Q_BID_QTY, Q_ASK, Q_ASK_QTY,
@@ -956,33 +954,9 @@ bind(PyObject *module, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!U:bind", &PyDict_Type, &classes, &waiting))
         return NULL;
     PyTypeObject *types[C_COUNT];
-    for (int c = 0; c < C_COUNT; c++) {
-        PyObject *tp = PyDict_GetItemString(classes, CLASS_NAMES[c]); /* borrowed */
-        if (tp == NULL || !PyType_Check(tp)) {
-            PyErr_Format(PyExc_TypeError, "bind: classes['%s'] must be a class",
-                         CLASS_NAMES[c]);
-            return NULL;
-        }
-        types[c] = (PyTypeObject *)tp;
-    }
     Py_ssize_t off[F_COUNT];
-    for (int f = 0; f < F_COUNT; f++) {
-        PyTypeObject *tp = types[FIELDS[f].cls];
-        PyObject *name = PyUnicode_InternFromString(FIELDS[f].name);
-        if (name == NULL)
-            return NULL;
-        PyObject *descr = _PyType_Lookup(tp, name); /* borrowed */
-        Py_DECREF(name);
-        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)
-            || ((PyMemberDescrObject *)descr)->d_member->type != FG_OBJECT_EX) {
-            PyErr_Format(PyExc_TypeError,
-                         "bind: %s.%s is not a slot: _clane.c is out of step with the Python "
-                         "classes (rebuild it, or run with FLASHGUARD_PURE=1)",
-                         CLASS_NAMES[FIELDS[f].cls], FIELDS[f].name);
-            return NULL;
-        }
-        off[f] = ((PyMemberDescrObject *)descr)->d_member->offset;
-    }
+    if (fg_learn_slots(classes, CLASS_NAMES, C_COUNT, FIELDS, F_COUNT, "_clane.c", types, off) < 0)
+        return NULL;
     for (int c = 0; c < C_COUNT; c++)
         Py_XSETREF(TYPES[c], (PyTypeObject *)Py_NewRef(types[c]));
     for (int f = 0; f < F_COUNT; f++)
