@@ -43,7 +43,7 @@ ext_modules = (
             sources=["src/flashguard/market/_cengine.c"],
             depends=[
                 f"src/flashguard/market/_cengine_{part}.h"
-                for part in ("args", "base", "book", "draws", "guard", "hft", "map", "mm", "noise", "pool", "prot", "sip", "slots", "venue", "views")
+                for part in ("args", "base", "book", "draws", "guard", "hft", "map", "mm", "noise", "pool", "prot", "sip", "slots", "tap", "venue", "views")
             ]
             + ["src/flashguard/core/_cloop_api.h"],
             optional=True,

@@ -6,6 +6,9 @@
   which the loops run for random times, with other callbacks scheduled on them at the same
   instants. Everything the subscribers see (time, event, which subscriber), interleaved with
   those other callbacks, is compared event by event, and so are nbbo() and last_trade.
+- A lit venue's market data in C (`_lit_publish_market_data`: the quote after a request, told
+  changed or not without making the book's l1 tuple, and `venue_broadcast` / `venue_deliver`)
+  against `_PyVenueCore`'s, on twin venues fed the same random requests and status changes.
 - `_cengine.venue_broadcast` / `venue_deliver` (VenueBase's feed delivery) against
   `_PyVenueCore._broadcast` / `_deliver`, and SipCore against PySip, in a whole run of the
   market and the trading system: every event the system emits is the same.
@@ -160,8 +163,10 @@ def test_c_sip_keeps_the_python_api() -> None:
 
 
 class _RefFeedVenue(Venue):
-    """A venue whose feed delivery is the Python reference."""
+    """A venue whose market data (the quote after a request, its broadcast and delivery) is the
+    Python reference."""
 
+    _publish_market_data = venue._PyVenueCore._lit_publish_market_data
     _broadcast = venue._PyVenueCore._broadcast
     _deliver = venue._PyVenueCore._deliver
 
@@ -207,6 +212,7 @@ def test_c_venue_feed_delivers_what_the_reference_delivers(
     loop_cls: Callable[[], Any], seed: int
 ) -> None:
     assert Venue._broadcast is not _RefFeedVenue._broadcast
+    assert Venue._publish_market_data is not _RefFeedVenue._publish_market_data
     ref = _venue_feed(_RefFeedVenue, loop_cls, seed)
     c = _venue_feed(Venue, loop_cls, seed)
     kinds = {type(x[2]).__name__ for x in ref if len(x) == 3}

@@ -68,18 +68,16 @@ typedef struct {
 
 static PyTypeObject SimClockType;
 
+/* Move to t. The Python int is t_obj when that is an exact int, else made by the first now_ns()
+ * at this time (NULL until then): the loop moves the clock far more often than Python code reads
+ * it at a new time (the C components read `now` directly). */
 static int
 clock_set(SimClock *c, int64_t t, PyObject *t_obj)
 {
-    PyObject *obj;
+    PyObject *obj = NULL;
     if (t_obj != NULL && PyLong_CheckExact(t_obj)) {
         Py_INCREF(t_obj);
         obj = t_obj;
-    }
-    else {
-        obj = PyLong_FromLongLong(t);
-        if (obj == NULL)
-            return -1;
     }
     Py_XSETREF(c->now_obj, obj);
     c->now = t;
@@ -130,6 +128,8 @@ static PyObject *
 clock_now_ns(SimClock *c, PyObject *unused)
 {
     (void)unused;
+    if (c->now_obj == NULL && (c->now_obj = PyLong_FromLongLong(c->now)) == NULL)
+        return NULL;
     Py_INCREF(c->now_obj);
     return c->now_obj;
 }
@@ -228,6 +228,10 @@ heap_pop(Loop *lp, Entry *out)
     Py_ssize_t n = --lp->len;
     if (n == 0)
         return;
+    /* Floyd's way: the hole at the root goes down to a leaf along the smaller children (one
+     * comparison a level), then the last entry rises from there; it belongs near the bottom
+     * (it was a leaf), so it seldom rises far. Keys (t, seq) are unique: any heap pops the
+     * same order. */
     Entry last = h[n];
     Py_ssize_t i = 0;
     for (;;) {
@@ -236,10 +240,15 @@ heap_pop(Loop *lp, Entry *out)
             break;
         if (child + 1 < n && entry_before(&h[child + 1], &h[child]))
             child++;
-        if (!entry_before(&h[child], &last))
-            break;
         h[i] = h[child];
         i = child;
+    }
+    while (i > 0) {
+        Py_ssize_t parent = (i - 1) >> 1;
+        if (!entry_before(&last, &h[parent]))
+            break;
+        h[i] = h[parent];
+        i = parent;
     }
     h[i] = last;
 }

@@ -34,8 +34,9 @@
  * a market maker's wake-up; reference agents.market_maker.MarketMaker), _cengine_prot.h
  * (LuldCore and StopCore: LULD and stop logic; references protections.luld.PyLuld and
  * protections.stop_logic.PyStopLogic) and _cengine_guard.h (GuardCore: the market's admission
- * and post-trade path; reference exchange._PyGuardCore) and _cengine_sip.h (SipCore: the
- * consolidated feed; reference sip.PySip). The venue core and the SIP schedule on the C event
+ * and post-trade path; reference exchange._PyGuardCore) _cengine_sip.h (SipCore: the
+ * consolidated feed; reference sip.PySip) and _cengine_tap.h (TradeTap: the simulation's trade
+ * listener; reference tap.PyTradeTap). The venue core and the SIP schedule on the C event
  * loop through its C API (core/_cloop_api.h) when the loop is the C one.
  */
 #include "_cengine_base.h"
@@ -1332,6 +1333,7 @@ load_event(PyObject *events, PyObject **slot, const char *name)
 #include "_cengine_prot.h"
 #include "_cengine_guard.h"
 #include "_cengine_sip.h"
+#include "_cengine_tap.h"
 
 static PyMethodDef cengine_functions[] = {
     {"nbbo", (PyCFunction)(void (*)(void))module_nbbo, METH_FASTCALL,
@@ -1408,7 +1410,8 @@ PyInit__cengine(void)
     if (venue_core_init_module(m) < 0 || draws_init_module(m) < 0 ||
         noise_core_init_module(m) < 0 ||
         slots_init_module(m) < 0 || hft_init_module(m) < 0 || mm_init_module(m) < 0 ||
-        prot_init_module(m) < 0 || guard_init_module(m) < 0 || sip_init_module(m) < 0)
+        prot_init_module(m) < 0 || guard_init_module(m) < 0 || sip_init_module(m) < 0 ||
+        tap_init_module(m) < 0)
         goto fail;
     Py_DECREF(events);
     Py_DECREF(book);

@@ -64,6 +64,8 @@ class VenueCore:
     _next_order_id: int
     _arrive_cb: Callable[[Event], None]
     _guard_top: dict[str, tuple[int | None, int | None]]
+    config: Any
+    _last_l1: dict[str, tuple[int | None, int, int | None, int]]
     def submit(
         self,
         owner: int,
@@ -228,3 +230,15 @@ class SipCore:
 # VenueCore method descriptors: venue._PyVenueCore._broadcast and _deliver in C (VenueBase's)
 venue_broadcast: Callable[[VenueCore, list[Event]], None]
 venue_deliver: Callable[[VenueCore, list[Event]], None]
+
+class TradeTap:
+    """tap.PyTradeTap in C: the simulation's trade listener."""
+
+    signals: Any
+    stops: Any
+    sink: Callable[[Event], object] | None
+    volume: dict[str, int]
+    last: dict[str, int]
+    trades: int
+    def __init__(self, signals: Any, stops: Any, sink: Callable[[Event], object] | None = None) -> None: ...
+    def __call__(self, venue: Any, trade: Event) -> None: ...

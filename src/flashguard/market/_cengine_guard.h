@@ -8,7 +8,8 @@
  * pools) run here; what they start that is not the common path stays a Python call on the
  * Market (`_maybe_trigger`, `_apply_wide` when LULD changed state or a timer is due,
  * `_publish_band` when the band moved, a collar's methods, the dark pools' `on_nbbo`), in the
- * order the reference makes them. The protections must be the C ones (LuldCore, StopCore),
+ * order the reference makes them; a dark pool's on_nbbo is skipped when it would return at once
+ * (`dark_idle`: one side of the pool is empty). The protections must be the C ones (LuldCore, StopCore),
  * the venues the C VenueCore with the C engine, and the order a NewOrder; anything else goes
  * to the reference (`_admit_py`, `_after_py`, `_on_top_change_py`, Market's copies of
  * _PyGuardCore's methods). The attributes live in C slots (members): _guards, _clamped,
@@ -23,9 +24,12 @@ typedef struct {
     PyObject_HEAD
     PyObject *guards, *clamped, *last_price, *trade_listeners, *luld, *wide, *bands, *timer_at,
         *lit, *dark;
-    /* the last _guards lookup: (venue name, sym) -> guards, while _guards is unchanged */
-    PyObject *memo_name, *memo_sym, *memo_dict, *memo_value;
+    /* the last _guards lookups that found guards, one per (venue name, sym) object pair, up to
+     * GUARD_MEMO_N of them (the venues take turns), while _guards is the same dict at the same
+     * version */
+    PyObject *memo_name[8], *memo_sym[8], *memo_value[8], *memo_dict;
     uint64_t memo_version;
+    int memo_next;
 } GuardCore;
 
 #if PY_VERSION_HEX < 0x030C0000
@@ -33,6 +37,19 @@ typedef struct {
 #else
 #define GUARD_MEMO 0
 #endif
+#define GUARD_MEMO_N 8
+
+static void
+guard_memo_clear(GuardCore *g)
+{
+    for (int i = 0; i < GUARD_MEMO_N; i++) {
+        Py_CLEAR(g->memo_name[i]);
+        Py_CLEAR(g->memo_sym[i]);
+        Py_CLEAR(g->memo_value[i]);
+    }
+    Py_CLEAR(g->memo_dict);
+    g->memo_next = 0;
+}
 
 static PyObject *S_admit_py, *S_after_py, *S_on_top_change_py, *S_maybe_trigger, *S_apply_wide, *S_publish_band,
     *S_on_nbbo, *S_bounds, *S_on_trade, *S_price_collar, *S_price_attr, *S_qty_attr,
@@ -146,12 +163,15 @@ guard_lookup_at(GuardCore *g, PyObject *name, PyObject *sym, PyObject **key, PyO
     if (key != NULL)
         *key = NULL;
 #if GUARD_MEMO
-    if (g->memo_value != NULL && name == g->memo_name && sym == g->memo_sym &&
-        g->guards == g->memo_dict && PyDict_CheckExact(g->guards) &&
+    if (g->memo_dict != NULL && g->guards == g->memo_dict && PyDict_CheckExact(g->guards) &&
         ((PyDictObject *)g->guards)->ma_version_tag == g->memo_version) {
-        *fast = 1;
-        *collar = *luld = *stops = Py_None;
-        return guard_unpack(g->memo_value, collar, luld, stops, found, fast);
+        for (int i = 0; i < GUARD_MEMO_N; i++) {
+            if (g->memo_value[i] != NULL && name == g->memo_name[i] && sym == g->memo_sym[i]) {
+                *fast = 1;
+                *collar = *luld = *stops = Py_None;
+                return guard_unpack(g->memo_value[i], collar, luld, stops, found, fast);
+            }
+        }
     }
 #endif
     PyObject *k = PyTuple_Pack(2, name, sym);
@@ -162,11 +182,17 @@ guard_lookup_at(GuardCore *g, PyObject *name, PyObject *sym, PyObject **key, PyO
     if (rc == 0 && *found && PyDict_CheckExact(g->guards)) {
         PyObject *gs = PyDict_GetItemWithError(g->guards, k); /* borrowed; found above */
         if (gs != NULL) {
-            Py_XSETREF(g->memo_name, Py_NewRef(name));
-            Py_XSETREF(g->memo_sym, Py_NewRef(sym));
-            Py_XSETREF(g->memo_dict, Py_NewRef(g->guards));
-            Py_XSETREF(g->memo_value, Py_NewRef(gs));
-            g->memo_version = ((PyDictObject *)g->guards)->ma_version_tag;
+            uint64_t version = ((PyDictObject *)g->guards)->ma_version_tag;
+            if (g->memo_dict != g->guards || g->memo_version != version) {
+                guard_memo_clear(g); /* every entry was of another dict or version */
+                g->memo_dict = Py_NewRef(g->guards);
+                g->memo_version = version;
+            }
+            int i = g->memo_next;
+            g->memo_next = (i + 1) % GUARD_MEMO_N;
+            Py_XSETREF(g->memo_name[i], Py_NewRef(name));
+            Py_XSETREF(g->memo_sym[i], Py_NewRef(sym));
+            Py_XSETREF(g->memo_value[i], Py_NewRef(gs));
         }
     }
 #endif
@@ -581,6 +607,48 @@ done:
     return rc;
 }
 
+/* Whether a dark pool's on_nbbo(sym) would return at once, so that the call can be skipped: its
+ * on_nbbo is darkpool.DarkPool.on_nbbo (the type's, not shadowed on the instance), and
+ * pool._buys[sym] and pool._sells[sym] are lists, one of them empty (that method's first test).
+ * 1 skip, 0 call it (anything else, including a lookup that fails: the call says how), -1 an
+ * error. */
+static PyObject *DarkOnNbbo, *S_buys_dk, *S_sells_dk;
+
+static int
+dark_idle(PyObject *pool, PyObject *sym)
+{
+    if (DarkOnNbbo == NULL) {
+        PyObject *mod = PyImport_ImportModule("flashguard.market.darkpool");
+        PyObject *cls = mod ? PyObject_GetAttrString(mod, "DarkPool") : NULL;
+        Py_XDECREF(mod);
+        PyObject *f = NULL;
+        if (cls != NULL && PyType_Check(cls))
+            f = PyDict_GetItemWithError(((PyTypeObject *)cls)->tp_dict, S_on_nbbo);
+        Py_XDECREF(cls);
+        if (f == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        DarkOnNbbo = Py_NewRef(f); /* kept for the process */
+    }
+    int own = own_method(pool, S_on_nbbo, DarkOnNbbo);
+    if (own <= 0)
+        return own;
+    int idle = 0;
+    PyObject *buys = PyObject_GetAttr(pool, S_buys_dk);
+    PyObject *sells = buys ? PyObject_GetAttr(pool, S_sells_dk) : NULL;
+    if (sells != NULL && PyDict_CheckExact(buys) && PyDict_CheckExact(sells)) {
+        PyObject *b = PyDict_GetItemWithError(buys, sym);
+        PyObject *s = b ? PyDict_GetItemWithError(sells, sym) : NULL;
+        if (s != NULL && PyList_CheckExact(b) && PyList_CheckExact(s))
+            idle = PyList_GET_SIZE(b) == 0 || PyList_GET_SIZE(s) == 0;
+    }
+    PyErr_Clear();
+    Py_XDECREF(buys);
+    Py_XDECREF(sells);
+    return idle;
+}
+
 /* Whether `seen` (venue._guard_top[sym], or NULL) differs from the top (bid, ask). */
 static int
 guard_top_differs(PyObject *seen, int hb, int64_t b, int ha, int64_t a)
@@ -826,6 +894,13 @@ guard_on_top_change_c(GuardCore *g, PyObject *sym, PyObject *t_obj)
         goto done;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *a[2] = {PySequence_Fast_GET_ITEM(seq, i), sym};
+        int idle = dark_idle(a[0], sym);
+        if (idle < 0) {
+            Py_DECREF(seq);
+            goto done;
+        }
+        if (idle)
+            continue;
         PyObject *r = PyObject_VectorcallMethod(S_on_nbbo, a, 2, NULL);
         if (r == NULL) {
             Py_DECREF(seq);
@@ -857,7 +932,7 @@ guard_on_top_change(GuardCore *g, PyObject *const *args, Py_ssize_t nargs)
 
 #define GUARD_FIELDS(X)                                                                       \
     X(guards) X(clamped) X(last_price) X(trade_listeners) X(luld) X(wide) X(bands) X(timer_at) \
-        X(lit) X(dark) X(memo_name) X(memo_sym) X(memo_dict) X(memo_value)
+        X(lit) X(dark) X(memo_dict)
 
 static int
 guard_traverse(GuardCore *g, visitproc visit, void *arg)
@@ -865,6 +940,11 @@ guard_traverse(GuardCore *g, visitproc visit, void *arg)
 #define GV(f) Py_VISIT(g->f);
     GUARD_FIELDS(GV)
 #undef GV
+    for (int i = 0; i < GUARD_MEMO_N; i++) {
+        Py_VISIT(g->memo_name[i]);
+        Py_VISIT(g->memo_sym[i]);
+        Py_VISIT(g->memo_value[i]);
+    }
     return 0;
 }
 
@@ -874,6 +954,7 @@ guard_clear(GuardCore *g)
 #define GC_(f) Py_CLEAR(g->f);
     GUARD_FIELDS(GC_)
 #undef GC_
+    guard_memo_clear(g);
     return 0;
 }
 
@@ -937,6 +1018,7 @@ guard_init_module(PyObject *m)
         intern(&S_maybe_trigger, "_maybe_trigger") < 0 ||
         intern(&S_apply_wide, "_apply_wide") < 0 || intern(&S_publish_band, "_publish_band") < 0 ||
         intern(&S_on_nbbo, "on_nbbo") < 0 || intern(&S_bounds, "bounds") < 0 ||
+        intern(&S_buys_dk, "_buys") < 0 || intern(&S_sells_dk, "_sells") < 0 ||
         intern(&S_on_trade, "on_trade") < 0 || intern(&S_price_collar, "price_collar") < 0 ||
         intern(&S_price_attr, "price") < 0 || intern(&S_qty_attr, "qty") < 0 ||
         intern(&S_t_ns_attr, "t_ns") < 0 || intern(&S_name_attr, "name") < 0 ||
@@ -947,6 +1029,12 @@ guard_init_module(PyObject *m)
     TWO = PyLong_FromLong(2);
     if (TWO == NULL || PyType_Ready(&GuardCoreType) < 0)
         return -1;
+    D_admit = PyDict_GetItemString(GuardCoreType.tp_dict, "admit");
+    D_after = PyDict_GetItemString(GuardCoreType.tp_dict, "after");
+    if (D_admit == NULL || D_after == NULL)
+        return -1;
+    Py_INCREF(D_admit);
+    Py_INCREF(D_after);
     if (PyModule_AddType(m, &GuardCoreType) < 0) /* as "GuardCore" (its tp_name) */
         return -1;
     return 0;

@@ -64,8 +64,13 @@ sip_same_key(PyObject *a, PyObject *b)
 {
     if (a == b)
         return 1;
-    if (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b))
+    if (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b)) {
+        /* two str whose hashes are known and differ are not equal (a dict's first test) */
+        Py_hash_t ha = ((PyASCIIObject *)a)->hash, hb = ((PyASCIIObject *)b)->hash;
+        if (ha != -1 && hb != -1 && ha != hb)
+            return 0;
         return PyUnicode_Compare(a, b) == 0; /* cannot fail for two str */
+    }
     return PyObject_RichCompareBool(a, b, Py_EQ);
 }
 
@@ -617,7 +622,8 @@ venue_broadcast(PyObject *self, PyObject *md)
     if (any <= 0)
         return any < 0 ? NULL : Py_NewRef(Py_None);
     static SlotCache lat_slot[SLOT_CACHE];
-    PyObject *config = PyObject_GetAttr(self, S_config_vf);
+    PyObject *config = c->config != NULL ? Py_NewRef(c->config)
+                                         : PyObject_GetAttr(self, S_config_vf);
     PyObject *lat = config ? slot_attr(config, S_md_latency_vf, lat_slot) : NULL;
     Py_XDECREF(config);
     if (lat == NULL)
@@ -626,7 +632,16 @@ venue_broadcast(PyObject *self, PyObject *md)
         Py_DECREF(lat);
         return NULL;
     }
-    PyObject *deliver = PyObject_GetAttr(self, S_deliver_sip);
+    /* self._deliver: the bound method kept from the last time, while getattr would give the
+     * same (the type's venue_deliver, not shadowed on the instance) */
+    PyObject *deliver = NULL;
+    int own = own_method(self, S_deliver_sip, D_deliver);
+    if (own > 0 && c->deliver == NULL)
+        c->deliver = PyObject_GetAttr(self, S_deliver_sip);
+    if (own > 0 && c->deliver != NULL)
+        deliver = Py_NewRef(c->deliver);
+    else if (own == 0)
+        deliver = PyObject_GetAttr(self, S_deliver_sip);
     if (deliver == NULL) {
         Py_DECREF(lat);
         return NULL;
@@ -720,6 +735,10 @@ venue_feed_init_module(PyObject *m)
             Py_XDECREF(d);
             return -1;
         }
+        if (k == 0)
+            D_broadcast = Py_NewRef(d);
+        else
+            D_deliver = Py_NewRef(d);
         Py_DECREF(d);
     }
     return 0;

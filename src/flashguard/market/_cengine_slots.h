@@ -24,6 +24,7 @@ typedef struct {
     PyObject *by_id;
     long long inventory, traded, version;
     PyObject *keys[SLOT_KEYS];
+    Py_hash_t hashes[SLOT_KEYS]; /* hash(keys[i]): a tuple does not keep its hash */
 } Slots;
 
 /* The int value of an exact int that fits a long long, or 0 with *ok = 0. */
@@ -43,21 +44,47 @@ small_int(PyObject *x, int *ok)
     return v;
 }
 
-/* (vi, side, level) as a new reference: the cached tuple, or a new one. */
+/* (vi, side, level) as a new reference: the cached tuple (and *hash its hash), or a new one
+ * (*hash -1). */
 static PyObject *
-slot_key(Slots *s, PyObject *vi, PyObject *side, PyObject *level)
+slot_key(Slots *s, PyObject *vi, PyObject *side, PyObject *level, Py_hash_t *hash)
 {
     int a, b, c;
     long long v = small_int(vi, &a), sd = small_int(side, &b), lv = small_int(level, &c);
+    *hash = -1;
     if (a && b && c && v >= 0 && v < SLOT_KEY_VI && (sd == 1 || sd == -1) && lv >= 0 &&
         lv < SLOT_KEY_LEVELS) {
         Py_ssize_t i = ((Py_ssize_t)v * 2 + (sd == 1 ? 0 : 1)) * SLOT_KEY_LEVELS + (Py_ssize_t)lv;
-        if (s->keys[i] == NULL && (s->keys[i] = PyTuple_Pack(3, vi, side, level)) == NULL)
-            return NULL;
+        if (s->keys[i] == NULL) {
+            PyObject *k = PyTuple_Pack(3, vi, side, level);
+            Py_hash_t h = k == NULL ? -1 : PyObject_Hash(k);
+            if (h == -1) {
+                Py_XDECREF(k);
+                return NULL;
+            }
+            s->keys[i] = k;
+            s->hashes[i] = h;
+        }
+        *hash = s->hashes[i];
         return Py_NewRef(s->keys[i]);
     }
     return PyTuple_Pack(3, vi, side, level);
 }
+
+/* s->slots (always a dict: a read-only member made by Slots) by a key whose hash is known
+ * (hash != -1: a cached key) or not: the same dict operations without hashing the tuple. */
+#if PY_VERSION_HEX < 0x030D0000
+#define SLOTS_GET(s, k, h)                                                                    \
+    ((h) != -1 ? _PyDict_GetItem_KnownHash((s)->slots, k, h) : PyDict_GetItemWithError((s)->slots, k))
+#define SLOTS_SET(s, k, v, h)                                                                 \
+    ((h) != -1 ? _PyDict_SetItem_KnownHash((s)->slots, k, v, h) : PyDict_SetItem((s)->slots, k, v))
+#define SLOTS_DEL(s, k, h)                                                                    \
+    ((h) != -1 ? _PyDict_DelItem_KnownHash((s)->slots, k, h) : PyDict_DelItem((s)->slots, k))
+#else
+#define SLOTS_GET(s, k, h) PyDict_GetItemWithError((s)->slots, k)
+#define SLOTS_SET(s, k, v, h) PyDict_SetItem((s)->slots, k, v)
+#define SLOTS_DEL(s, k, h) PyDict_DelItem((s)->slots, k)
+#endif
 
 /* a != b for the prices and sizes of slots (Python's comparison, exact ints in C). */
 static inline int
@@ -135,10 +162,11 @@ slots_place(Slots *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
     if (bind_args("place", args, nargs, kwnames, names, 5, 5, a) < 0)
         return NULL;
     PyObject *vi = a[0], *side = a[1], *price = a[3], *qty = a[4];
-    PyObject *key = slot_key(s, a[0], a[1], a[2]);
+    Py_hash_t hash;
+    PyObject *key = slot_key(s, a[0], a[1], a[2], &hash);
     if (key == NULL)
         return NULL;
-    PyObject *current = PyDict_GetItemWithError(s->slots, key);
+    PyObject *current = SLOTS_GET(s, key, hash);
     if (current == NULL && PyErr_Occurred())
         goto fail;
     Py_XINCREF(current);
@@ -155,7 +183,7 @@ slots_place(Slots *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
             Py_INCREF(oid);
             PyObject *rest[1] = {oid};
             if (slots_send(s, vi, S_cancel_attr, rest, 1, NULL) < 0 ||
-                PyDict_DelItem(s->slots, key) < 0) {
+                SLOTS_DEL(s, key, hash) < 0) {
                 Py_DECREF(oid);
                 goto fail_cur;
             }
@@ -174,7 +202,7 @@ slots_place(Slots *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
         if (slots_send(s, vi, S_submit, rest, 5, &oid) < 0)
             goto fail;
         PyObject *value = PyTuple_Pack(3, oid, price, qty);
-        int rc = value == NULL ? -1 : PyDict_SetItem(s->slots, key, value);
+        int rc = value == NULL ? -1 : SLOTS_SET(s, key, value, hash);
         Py_XDECREF(value);
         if (rc == 0)
             rc = PyDict_SetItem(s->by_id, oid, key);
@@ -199,7 +227,7 @@ slots_place(Slots *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames
         if (slots_send(s, vi, S_modify_attr, rest, 3, NULL) < 0)
             goto fail_cur;
         PyObject *value = PyTuple_Pack(3, oid, price, qty);
-        int rc = value == NULL ? -1 : PyDict_SetItem(s->slots, key, value);
+        int rc = value == NULL ? -1 : SLOTS_SET(s, key, value, hash);
         Py_XDECREF(value);
         if (rc < 0)
             goto fail_cur;
@@ -228,11 +256,11 @@ slots_pull_is_noop(Slots *s, long long vi, int side, long long level)
         return 1;
     if (vi < 0 || vi >= SLOT_KEY_VI || level < 0 || level >= SLOT_KEY_LEVELS)
         return 0;
-    PyObject *key = s->keys[((Py_ssize_t)vi * 2 + (side == 1 ? 0 : 1)) * SLOT_KEY_LEVELS +
-                            (Py_ssize_t)level];
+    Py_ssize_t i = ((Py_ssize_t)vi * 2 + (side == 1 ? 0 : 1)) * SLOT_KEY_LEVELS + (Py_ssize_t)level;
+    PyObject *key = s->keys[i];
     if (key == NULL)
         return 0;
-    PyObject *cur = PyDict_GetItemWithError(s->slots, key);
+    PyObject *cur = SLOTS_GET(s, key, s->hashes[i]);
     if (cur == NULL)
         return PyErr_Occurred() ? -1 : 1;
     return 0;

@@ -9,8 +9,13 @@
  * that is not trading, the guard, market data) stays a Python call, so the Python subclasses
  * keep their say. The attributes live in C slots (members), so Python code reads and writes
  * them as before: name, loop, status, engine, guard, messages, _latency, _entry_latency_ns,
- * _routes, _subscribers, _next_order_id, and _arrive_cb (the callable an arrival calls:
- * the instance's own `_arrive`, bound once).
+ * _routes, _subscribers, _next_order_id, config, _last_l1, and _arrive_cb (the callable an
+ * arrival calls: the instance's own `_arrive`, bound once).
+ *
+ * The arrival path calls the guard's admit and after, _publish_market_data and _broadcast, and
+ * _broadcast hands on self._deliver, as the reference does; when the instance's attribute is
+ * this module's own method (the type's, not shadowed in the instance dict: `own_method`),
+ * without the Python call or the bound method it would make.
  */
 #ifndef FLASHGUARD_CENGINE_VENUE_H
 #define FLASHGUARD_CENGINE_VENUE_H
@@ -31,6 +36,9 @@ typedef struct {
     PyObject *subscribers;
     PyObject *arrive;
     PyObject *guard_top;
+    PyObject *config;
+    PyObject *last_l1;
+    PyObject *deliver; /* self._deliver bound once, used while it is what getattr would give */
     long long entry_latency;
     long long next_order_id;
     long long messages;
@@ -43,6 +51,37 @@ static PyObject *S_owner_attr, *S_instrument_attr, *S_admit, *S_after, *S_handle
 static PyObject *ZERO, *TRADING_STATES;
 
 static PyTypeObject VenueCoreType;
+
+/* The method descriptors of VenueCore's _lit_publish_market_data, and of the feed's _broadcast
+ * and _deliver (module.venue_broadcast / venue_deliver, _cengine_sip.h). */
+static PyObject *D_lit_publish, *D_broadcast, *D_deliver;
+static PyObject *venue_broadcast(PyObject *self, PyObject *md);
+/* GuardCore's admit and after (_cengine_guard.h), called so when they are the guard's own. */
+static PyObject *D_admit, *D_after;
+static PyObject *guard_admit_c(PyObject *self, PyObject *venue, PyObject *order);
+static PyObject *guard_after_c(PyObject *self, PyObject *venue, PyObject *request,
+                               PyObject *events);
+static PyObject *lit_publish(VenueCore *c, PyObject *instrument, PyObject *events, int fresh);
+
+/* Whether getattr(self, name) is `descr` bound to self: the type's attribute is descr, and the
+ * instance dict (if any) does not shadow it. 1 yes, 0 no (take the Python way), -1 error. */
+static int
+own_method(PyObject *self, PyObject *name, PyObject *descr)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (descr == NULL || tp->tp_getattro != PyObject_GenericGetAttr ||
+        _PyType_Lookup(tp, name) != descr)
+        return 0;
+    if (tp->tp_dictoffset == 0)
+        return 1;
+    PyObject **dictptr = _PyObject_GetDictPtr(self);
+    if (dictptr == NULL || *dictptr == NULL)
+        return 1;
+    PyObject *shadow = PyDict_GetItemWithError(*dictptr, name);
+    if (shadow != NULL)
+        return 0;
+    return PyErr_Occurred() ? -1 : 1;
+}
 
 /* An attribute of a Struct-like object read straight from its slot: for a type whose getattr
  * is the generic one and whose attribute is a member descriptor (msgspec Structs, slotted
@@ -575,7 +614,11 @@ core_lit_arrive(VenueCore *c, PyObject *request)
     Py_INCREF(guard);
     Py_INCREF(request);
     if (guard != Py_None && Py_TYPE(request) == L_NEW.type) {
-        admitted = call_method3(S_admit, guard, self, request, NULL, 3);
+        int own = own_method(guard, S_admit, D_admit);
+        if (own < 0)
+            goto fail_guard;
+        admitted = own ? guard_admit_c(guard, self, request)
+                       : call_method3(S_admit, guard, self, request, NULL, 3);
         if (admitted == NULL)
             goto fail_guard;
         if (Py_TYPE(admitted) == (PyTypeObject *)EV_OrderRejected) {
@@ -604,7 +647,11 @@ core_lit_arrive(VenueCore *c, PyObject *request)
     if (any < 0)
         goto fail_guard;
     if (any) {
-        r = call_method3(S_publish_market_data, self, instrument, events, NULL, 3);
+        int own = own_method(self, S_publish_market_data, D_lit_publish);
+        if (own < 0)
+            goto fail_guard;
+        r = own ? lit_publish(c, instrument, events, 0)
+                : call_method3(S_publish_market_data, self, instrument, events, NULL, 3);
         if (r == NULL)
             goto fail_guard;
         Py_DECREF(r);
@@ -613,7 +660,11 @@ core_lit_arrive(VenueCore *c, PyObject *request)
     if (wants < 0)
         goto fail_guard;
     if (wants) {
-        r = call_method3(S_after, guard, self, request, events, 4);
+        int own = own_method(guard, S_after, D_after);
+        if (own < 0)
+            goto fail_guard;
+        r = own ? guard_after_c(guard, self, request, events)
+                : call_method3(S_after, guard, self, request, events, 4);
         if (r == NULL)
             goto fail_guard;
         Py_DECREF(r);
@@ -639,6 +690,51 @@ fail:
  * top of the book changed since the last one published (or always with fresh_quote), handed
  * to the venue's _broadcast. The book's l1 is the C book's own (book.l1()) when the engine is
  * the C one. */
+/* Whether `shown` (what _last_l1 holds) equals the C book's l1() tuple, told without making
+ * it: 1 equal, 0 not, 2 cannot tell here (then make the tuple and compare). Items compare in
+ * order, as a tuple's != does, so an item that is not an exact int or None stops it. */
+static int
+l1_same(PyObject *shown, Book *b)
+{
+    if (!PyTuple_CheckExact(shown) || PyTuple_GET_SIZE(shown) != 4)
+        return 2;
+    Ladder *lds[2] = {&b->bids, &b->asks};
+    for (int k = 0; k < 2; k++) {
+        Ladder *ld = lds[k];
+        PyObject *px = PyTuple_GET_ITEM(shown, 2 * k), *q = PyTuple_GET_ITEM(shown, 2 * k + 1);
+        int ovf;
+        if (px == Py_None) {
+            if (ld->n > 0)
+                return 0;
+        }
+        else if (PyLong_CheckExact(px)) {
+            if (ld->n == 0)
+                return 0;
+            long long v = PyLong_AsLongLongAndOverflow(px, &ovf);
+            if (v == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                return 2;
+            }
+            if (ovf || v != ld->a[ld->n - 1]->price)
+                return 0;
+        }
+        else {
+            return 2;
+        }
+        if (!PyLong_CheckExact(q))
+            return 2;
+        long long qv = PyLong_AsLongLongAndOverflow(q, &ovf);
+        if ((qv == -1 && PyErr_Occurred()) || ovf) {
+            PyErr_Clear();
+            return 2;
+        }
+        qsum_t have = ld->n ? (qsum_t)ld->a[ld->n - 1]->qty : 0;
+        if ((qsum_t)qv != have)
+            return 0;
+    }
+    return 1;
+}
+
 static PyObject *
 core_lit_publish_md(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -646,17 +742,25 @@ core_lit_publish_md(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObj
     PyObject *a[3];
     if (bind_args("_publish_market_data", args, nargs, kwnames, names, 2, 3, a) < 0)
         return NULL;
-    PyObject *self = (PyObject *)c, *instrument = a[0];
     int fresh = a[2] ? PyObject_IsTrue(a[2]) : 0;
-    if (fresh < 0 || core_need(c->subscribers, "_subscribers") < 0)
+    if (fresh < 0)
+        return NULL;
+    return lit_publish(c, a[0], a[1], fresh);
+}
+
+static PyObject *
+lit_publish(VenueCore *c, PyObject *instrument, PyObject *events, int fresh)
+{
+    PyObject *self = (PyObject *)c;
+    if (core_need(c->subscribers, "_subscribers") < 0)
         return NULL;
     int any = PyObject_IsTrue(c->subscribers);
     if (any <= 0)
         return any < 0 ? NULL : Py_NewRef(Py_None);
-    PyObject *md = NULL, *seq = NULL, *l1 = NULL, *last_l1 = NULL, *res = NULL;
+    PyObject *md = NULL, *seq = NULL, *l1 = NULL, *last_l1 = NULL, *shown = NULL, *res = NULL;
     if ((md = PyList_New(0)) == NULL)
         goto done;
-    if ((seq = PySequence_Fast(a[1], "market data events must be a sequence")) == NULL)
+    if ((seq = PySequence_Fast(events, "market data events must be a sequence")) == NULL)
         goto done;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *ev = PySequence_Fast_GET_ITEM(seq, i);
@@ -667,8 +771,10 @@ core_lit_publish_md(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObj
         goto done;
     Book *b = Py_IS_TYPE(c->engine, &EngineType) ? find_book((Engine *)c->engine, instrument)
                                                  : NULL;
+    int same = 2; /* l1 == shown: 1, 0, or 2 not known yet */
     if (b != NULL) {
-        l1 = book_l1(b, NULL);
+        if (view_check(b) < 0)
+            goto done;
     }
     else if (!PyErr_Occurred()) {
         PyObject *books = PyObject_GetAttr(c->engine, S_books_md);
@@ -676,12 +782,16 @@ core_lit_publish_md(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObj
         Py_XDECREF(books);
         l1 = book ? PyObject_CallMethodNoArgs(book, S_l1_md) : NULL;
         Py_XDECREF(book);
+        if (l1 == NULL)
+            goto done;
     }
-    if (l1 == NULL || (last_l1 = PyObject_GetAttr(self, S_last_l1)) == NULL)
+    else {
         goto done;
-    int changed = fresh;
-    if (!changed) {
-        PyObject *shown;
+    }
+    if (core_need(c->last_l1, "_last_l1") < 0)
+        goto done;
+    last_l1 = Py_NewRef(c->last_l1);
+    if (!fresh) {
         if (PyDict_CheckExact(last_l1)) {
             shown = PyDict_GetItemWithError(last_l1, instrument);
             if (shown == NULL && PyErr_Occurred())
@@ -691,11 +801,23 @@ core_lit_publish_md(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObj
         else if ((shown = PyObject_CallMethodOneArg(last_l1, S_get_md, instrument)) == NULL) {
             goto done;
         }
-        changed = PyObject_RichCompareBool(l1, shown, Py_NE);
-        Py_DECREF(shown);
-        if (changed < 0)
-            goto done;
+        if (b != NULL)
+            same = l1_same(shown, b);
     }
+    if (same == 2 && b != NULL && (l1 = book_l1(b, NULL)) == NULL)
+        goto done;
+    int changed;
+    if (fresh) {
+        changed = 1;
+    }
+    else if (same != 2) {
+        changed = !same;
+    }
+    else if ((changed = PyObject_RichCompareBool(l1, shown, Py_NE)) < 0) {
+        goto done;
+    }
+    if (changed && l1 == NULL && (l1 = book_l1(b, NULL)) == NULL)
+        goto done;
     if (changed) {
         if (PyObject_SetItem(last_l1, instrument, l1) < 0)
             goto done;
@@ -723,8 +845,12 @@ core_lit_publish_md(VenueCore *c, PyObject *const *args, Py_ssize_t nargs, PyObj
             goto done;
     }
     if (PyList_GET_SIZE(md) > 0) {
+        int own = own_method(self, S_broadcast, D_broadcast);
+        if (own < 0)
+            goto done;
         PyObject *ba[2] = {self, md};
-        PyObject *r = PyObject_VectorcallMethod(S_broadcast, ba, 2, NULL);
+        PyObject *r = own ? venue_broadcast(self, md)
+                          : PyObject_VectorcallMethod(S_broadcast, ba, 2, NULL);
         if (r == NULL)
             goto done;
         Py_DECREF(r);
@@ -735,6 +861,7 @@ done:
     Py_XDECREF(seq);
     Py_XDECREF(l1);
     Py_XDECREF(last_l1);
+    Py_XDECREF(shown);
     return res;
 }
 
@@ -755,6 +882,9 @@ core_traverse(VenueCore *c, visitproc visit, void *arg)
     Py_VISIT(c->subscribers);
     Py_VISIT(c->arrive);
     Py_VISIT(c->guard_top);
+    Py_VISIT(c->config);
+    Py_VISIT(c->last_l1);
+    Py_VISIT(c->deliver);
     return 0;
 }
 
@@ -773,6 +903,9 @@ core_clear(VenueCore *c)
     Py_CLEAR(c->subscribers);
     Py_CLEAR(c->arrive);
     Py_CLEAR(c->guard_top);
+    Py_CLEAR(c->config);
+    Py_CLEAR(c->last_l1);
+    Py_CLEAR(c->deliver);
     return 0;
 }
 
@@ -862,6 +995,8 @@ static PyMemberDef core_members[] = {
     CORE_OBJ("_subscribers", subscribers),
     CORE_OBJ("_arrive_cb", arrive),
     CORE_OBJ("_guard_top", guard_top),
+    CORE_OBJ("config", config),
+    CORE_OBJ("_last_l1", last_l1),
     {"_entry_latency_ns", FG_LONGLONG, offsetof(VenueCore, entry_latency), 0, NULL},
     {"_next_order_id", FG_LONGLONG, offsetof(VenueCore, next_order_id), 0, NULL},
     {"messages", FG_LONGLONG, offsetof(VenueCore, messages), 0, NULL},
@@ -929,6 +1064,10 @@ venue_core_init_module(PyObject *m)
     Py_DECREF(states);
     if (TRADING_STATES == NULL || PyType_Ready(&VenueCoreType) < 0)
         return -1;
+    D_lit_publish = PyDict_GetItemString(VenueCoreType.tp_dict, "_lit_publish_market_data");
+    if (D_lit_publish == NULL)
+        return -1;
+    Py_INCREF(D_lit_publish);
     if (PyModule_AddType(m, &VenueCoreType) < 0) /* as "VenueCore" (its tp_name) */
         return -1;
     return 0;

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flashguard.core.clock import NS_PER_SECOND, SimClock
-from flashguard.core.events import Event, Trade
+from flashguard.core.events import Event
 from flashguard.core.loop import EventLoop
 from flashguard.market.agents.base import World
 from flashguard.market.agents.fat_finger import FatFinger
@@ -35,6 +35,7 @@ from flashguard.market.exchange import Market
 from flashguard.market.scenario import Scenario
 from flashguard.market.signals import Signals
 from flashguard.market.sip import Sip
+from flashguard.market.tap import TradeTap
 from flashguard.market.venue import Venue, VenueConfig
 
 DEPTH_BAND = 0.01  # buy depth: bid lots within 1% of the consolidated mid
@@ -83,12 +84,14 @@ class Simulation:
         ins = sc.instrument
         self.signals = Signals(ins.start_price, ins.impact, ins.anchor, ins.transient_impact, ins.impact_half_life_s)
         self.world = World(self.loop, self.market, sym, self.signals, list(self.market.lit))
-        self.market.trade_listeners.append(self._on_trade)
-        self.trades = 0
         self.bars = Bars()
-        self._venue_volume: dict[str, int] = {}
-        self._venue_last: dict[str, int] = {}
         self._build_agents()
+        # every print: the count, the signals, each venue's volume and last price, the sink and
+        # the stop-loss holders, in that order (one listener; tap.py)
+        self._tap = TradeTap(self.signals, self.stops, sink)
+        self.market.trade_listeners.append(self._tap)
+        self._venue_volume: dict[str, int] = self._tap.volume
+        self._venue_last: dict[str, int] = self._tap.last
         self.wall_seconds = 0.0
         self._started = False
 
@@ -118,7 +121,6 @@ class Simulation:
         ]
         self.momentum = [MomentumTrader(a.momentum, w, 4000 + i, np.random.default_rng(gens[4].integers(1 << 62))) for i in range(a.momentum.count)]
         self.stops = StopLossHolders(a.stop_loss, w, 5000, gens[5], sc.instrument.start_price)
-        self.market.trade_listeners.append(self.stops.on_trade)
         self.program = SellProgram(a.sell_program, w, 6000, gens[6])
         self.fat_finger = FatFinger(a.fat_finger, w, 6500)
         self.noise = NoiseTraders(a.noise, w, 10_000, gens[7], weights)
@@ -166,13 +168,9 @@ class Simulation:
     def messages(self) -> int:
         return sum(v.messages for v in self.market.venues)
 
-    def _on_trade(self, _venue: Venue, trade: Trade) -> None:
-        self.trades += 1
-        self.signals.on_trade(trade)
-        self._venue_volume[trade.venue] = self._venue_volume.get(trade.venue, 0) + trade.qty
-        self._venue_last[trade.venue] = trade.price
-        if self.sink is not None:
-            self.sink(trade)
+    @property
+    def trades(self) -> int:
+        return self._tap.trades
 
     def _each_second(self) -> None:
         t = self.loop.now_ns()
