@@ -9,7 +9,12 @@ algorithm trade through them: positions move marks into equity, volatility and s
 samples close, regimes switch, VaR samples fall due, router parents wait, the algorithm
 counts the volume. After every event the two are compared field by field: the risk gate's
 market view and money, the router's book, the stress monitor, the regime, every emitted
-event and every order sent."""
+event and every order sent.
+
+A TWAP works a parent too (its schedule is `volume_blind`: the engine spares it the trades
+between its wakeups), and the market maker says when it does not need quotes
+(`Strategy.listen`): further twins hold those two sparings to what a strategy without them
+gets, event for event."""
 
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ from flashguard.system.risk.params import RiskMatrix, default_matrix_path
 from flashguard.system.strategy.builtins.market_making import MarketMaker
 from flashguard.system.strategy.builtins.momentum import Momentum
 from flashguard.system.strategy.builtins.pov import PovOrder
+from flashguard.system.strategy.builtins.twap import Twap, TwapOrder, TwapSchedule
 from flashguard.system.strategy.regime import RegimeParams
 from flashguard.system.trading import TradingSystem
 
@@ -117,21 +123,81 @@ class Desk:
         return 0
 
 
+class HearingMarketMaker(MarketMaker):
+    """The market maker with a hook of its own (the same one): it never stops listening, so
+    it is called with every quote and trade, as every strategy was before `listen`."""
+
+    def on_market_data(self, ev: Event) -> None:
+        self.heard += 1
+        super().on_market_data(ev)
+
+    heard = 0
+
+
+class CountingMarketMaker(MarketMaker):
+    """The market maker, counting the calls of its own hook (which `listen` spares)."""
+
+    heard = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._own_hook = True  # its hook is the market maker's, counted: it listens as one
+        self.listen(trades=False)
+
+    def on_market_data(self, ev: Event) -> None:
+        self.heard += 1
+        super().on_market_data(ev)
+
+
+class CountedTwapSchedule(TwapSchedule):
+    """TWAP's schedule, counting the times its allowance is asked."""
+
+    asked = 0
+
+    def allowance(self, t_ns: int, preservation: bool) -> int:
+        type(self).asked += 1
+        return super().allowance(t_ns, preservation)
+
+
+class AttentiveTwapSchedule(CountedTwapSchedule):
+    """Without `volume_blind`: told every trade, as before the sparing."""
+
+    volume_blind = False
+    asked = 0
+
+
+class CountedTwap(Twap):
+    def start(self, t_ns: int, qty: int) -> TwapSchedule:
+        return CountedTwapSchedule(self, t_ns, qty)
+
+
+class AttentiveTwap(Twap):
+    def start(self, t_ns: int, qty: int) -> TwapSchedule:
+        return AttentiveTwapSchedule(self, t_ns, qty)
+
+
 class World:
-    def __init__(self, c_lane: bool) -> None:
+    def __init__(self, c_lane: bool, spared: bool = True) -> None:
+        """`spared`: the market maker listens only when its hook would act and the TWAP is
+        spared the trades between its wakeups; else both hear everything."""
         self.loop = EventLoop()
         self.events: list[Event] = []
         self.sent: list[tuple[Any, ...]] = []
+        maker = (CountingMarketMaker if spared else HearingMarketMaker)(
+            "ABC", qty=3, max_inventory=12, refresh_ns=20 * MS)
+        twap = TwapOrder("XYZ", side=1, qty=60, duration_s=20, slices=30)
+        twap.intent = counted(twap.intent, attentive=not spared)
+        self.maker = maker
         self.system = TradingSystem(
             self.loop, [Desk(v, self.loop, self.sent) for v in VENUES], _matrix(), INSTRUMENTS,
             emit=self.events.append, emit_market_data=True, snapshot_every_ns=SEC,
             regime=RegimeParams(vol_sample_ns=50 * MS, vol_window=3, vol_bps=300.0,
                                 vpin_bucket_volume=20, vpin_bar_ns=200 * MS, vpin_cdf=1.0,
                                 calm_ns=400 * MS, check_ns=300 * MS),
-            strategies=[MarketMaker("ABC", qty=3, max_inventory=12, refresh_ns=20 * MS),
+            strategies=[maker,
                         Momentum("XYZ", lookback=3, threshold_ticks=2, qty=2,
                                  sample_ns=100 * MS),
-                        PovOrder("ABC", side=-1, qty=300, rate=0.2)],
+                        PovOrder("ABC", side=-1, qty=300, rate=0.2), twap],
         )
         self.rest = 0  # quotes and trades the C twin handed to the Python reference
         if c_lane:
@@ -191,6 +257,15 @@ class World:
         }
 
 
+def counted(intent: Any, attentive: bool) -> Any:
+    """The intent with its TWAP counted, and made attentive (same parameters)."""
+    import dataclasses
+
+    algo = intent.algo
+    cls = AttentiveTwap if attentive else CountedTwap
+    return dataclasses.replace(intent, algo=cls(algo.duration_ns, algo.slices))
+
+
 instrument = st.sampled_from(["ABC", "ABC", "ABC", "XYZ", "UNK"])
 step = st.one_of(
     st.tuples(st.just("quote"), st.sampled_from(["ALL", "ALL", "V1", "V2", "V3"]), instrument,
@@ -238,22 +313,27 @@ def _event(t: int, s: tuple[Any, ...], seq: list[Any]) -> Event | None:
     return None
 
 
-def run_twins(steps: list[tuple[Any, ...]]) -> tuple[World, World]:
-    c, py = World(True), World(False)
-    assert c.state() == py.state()
+def drive(a: World, b: World, steps: list[tuple[Any, ...]]) -> None:
+    """Both worlds hear the steps; after each one they must be alike in every respect."""
+    assert a.state() == b.state()
     t = 10 * SEC
     seq: list[Any] = [0, None]
     for s in steps:
         t += s[1] if s[0] == "wait" else 50_000
         ev = _event(t, s, seq)
-        for w in (c, py):
+        for w in (a, b):
             if ev is None:
                 w.loop.run(t)
             else:
                 w.feed(t, ev)
-        assert c.state() == py.state(), s
-        assert c.events == py.events
-        assert c.sent == py.sent
+        assert a.state() == b.state(), s
+        assert a.events == b.events
+        assert a.sent == b.sent
+
+
+def run_twins(steps: list[tuple[Any, ...]]) -> tuple[World, World]:
+    c, py = World(True), World(False)
+    drive(c, py, steps)
     return c, py
 
 
@@ -263,14 +343,10 @@ def test_the_c_quote_lane_does_what_the_python_quote_path_does(steps: list[Any])
     run_twins(steps)
 
 
-def test_a_long_session_takes_both_roads() -> None:
-    """A fixed stream long enough that most quotes and trades take the C road and some the
-    Python one (every trade of XYZ, whose band is the system's own estimate),
-    with orders, fills and regime switches on the way: the property test's cases are short,
-    this one shows the lane is not simply handing everything over."""
+def long_session(seed: int = 11) -> list[tuple[Any, ...]]:
     import random
 
-    rng = random.Random(11)
+    rng = random.Random(seed)
     steps: list[tuple[Any, ...]] = [("band", "ABC", -200, 200)]  # ABC's band is published
     for i in range(4_000):
         r = rng.random()
@@ -290,6 +366,15 @@ def test_a_long_session_takes_both_roads() -> None:
             steps.append(("status", "V2", "ABC", "halted"))
             steps.append(("wait", 30 * MS))
             steps.append(("status", "V2", "ABC", "open"))
+    return steps
+
+
+def test_a_long_session_takes_both_roads() -> None:
+    """A fixed stream long enough that most quotes and trades take the C road and some the
+    Python one (every trade of XYZ, whose band is the system's own estimate),
+    with orders, fills and regime switches on the way: the property test's cases are short,
+    this one shows the lane is not simply handing everything over."""
+    steps = long_session()
     c, py = run_twins(steps)
     heard = sum(1 for s in steps if s[0] in ("quote", "trade"))
     assert 0 < c.rest < heard // 3  # most quotes and trades in C, some handed to Python
@@ -311,3 +396,74 @@ def test_a_consolidated_feed_named_by_a_fresh_string_is_still_the_consolidated_f
         steps.append(("wait", MS))
     c, _ = run_twins(steps)
     assert c.rest < len(steps) // 4  # the C road, with the fresh name taken as consolidated
+
+
+@pytest.mark.parametrize("c_lane", [True, False], ids=["c", "python"])
+def test_sparing_the_market_maker_and_the_twap_changes_nothing(c_lane: bool) -> None:
+    """The market maker that stops listening to quotes while its quotes are out (and never
+    listens to trades) and the TWAP spared the trades between its wakeups send, emit and
+    change exactly what the same strategies hearing everything do, on either road; and the
+    sparing is real: the maker's hook is called a small fraction of the times."""
+    CountedTwapSchedule.asked = AttentiveTwapSchedule.asked = 0
+    spared, full = World(c_lane), World(c_lane, spared=False)
+    drive(spared, full, long_session(5))
+    assert isinstance(full.maker, HearingMarketMaker)
+    assert full.maker.heard > 2_000
+    assert 0 < spared.maker.heard < full.maker.heard // 4
+    # the TWAP ran to its end, asked on its wakeups only, not on every trade
+    assert any(type(e).__name__ == "OrderSubmitted" and "twap" in str(e) for e in spared.events)
+    assert 0 < CountedTwapSchedule.asked < AttentiveTwapSchedule.asked // 2
+    # what the engine keeps for it: the TWAP's next wakeup; nothing for a POV or an attentive
+    # schedule (every lot counts)
+    engine = spared.system.engine
+    (schedule,) = engine._algos["XYZ"].values()
+    assert engine._volume_quiet == {"XYZ": schedule.next_wakeup()}
+    assert not full.system.engine._volume_quiet and full.system.engine._algos["XYZ"]
+
+
+class Sleeper(MarketMaker):
+    """Hears ABC's quotes only when woken; records what its hook hears."""
+
+    def __init__(self) -> None:
+        super().__init__("ABC", name="sleeper")
+        self.seen: list[Event] = []
+        self.listen(quotes=False, trades=False)
+
+    def on_market_data(self, ev: Event) -> None:
+        self.seen.append(ev)
+
+    def on_start(self) -> None:
+        return None
+
+
+class Waker(MarketMaker):
+    """On its first quote of ABC, wakes the sleeper (added after it) from inside its hook."""
+
+    def __init__(self, sleeper: Sleeper) -> None:
+        super().__init__("ABC", name="waker")
+        self.sleeper = sleeper
+
+    def on_market_data(self, ev: Event) -> None:
+        if type(ev) is Quote and not self.sleeper.hears_quotes:
+            self.sleeper.listen(quotes=True)
+
+    def on_start(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("c_lane", [True, False], ids=["c", "python"])
+def test_a_strategy_woken_by_an_earlier_hook_hears_the_same_event(c_lane: bool) -> None:
+    sleeper = Sleeper()
+    loop = EventLoop()
+    system = TradingSystem(loop, [Desk(v, loop, []) for v in VENUES], _matrix(), INSTRUMENTS,
+                           strategies=[Waker(sleeper), sleeper])
+    if not c_lane:
+        vars(system).pop("on_market_data", None)
+    system.start()
+    trade = Trade(SEC, "V1", "ABC", 1, 10_000, 1, 1, 0, 0)
+    quote = Quote(SEC + 1, "ALL", "ABC", 9_999, 3, 10_001, 3)
+    for ev in (trade, quote, Quote(SEC + 2, "ALL", "ABC", 9_999, 6, 10_001, 3)):
+        loop.call_at(ev.t_ns, system.on_market_data, ev)
+    loop.run(SEC + 10)
+    assert sleeper.seen[0] is quote  # not the trade (not listened to), the waking quote
+    assert len(sleeper.seen) == 2

@@ -17,20 +17,28 @@
  * moves the reference price, rarely the mark; most trades land in the stress monitor's open
  * bar. That common case runs here. Everything else goes to `rest` (_quote_rest) or
  * `trade_rest` (_trade_rest), the Python reference after the journaling, decided before
- * anything was changed: a moved mark (equity, layers 2 and 3), a closing volatility, stress
- * or VPIN sample, the own LULD estimate, a VaR sample due, the kill switch engaged, a venue
- * that becomes usable again, a router parent waiting for the market, a stress change or a
- * regime check due (for a quote: a trade calls the engine's Python for its execution
- * algorithms' volume and its regime after its own changes, as the reference does, and only
- * then decides whether the regime is due), a first sight of an instrument
- * (lookups that create), no consolidated feed (the best of the venues' quotes), and any
- * object not of exactly the bound class or any int beyond +-2**61. So the twin decides
- * nothing the reference would not: it applies the same changes, in the same order, then
- * calls the same hooks.
+ * anything was changed: a moved mark (equity, layers 2 and 3), a closing volatility or VPIN
+ * sample, the own LULD estimate, a VaR sample due, the kill switch engaged, a venue that
+ * becomes usable again, a router parent waiting for the market, a first sight of an
+ * instrument (lookups that create), no consolidated feed (the best of the venues' quotes),
+ * and any object not of exactly the bound class or any int beyond +-2**61. So the twin
+ * decides nothing the reference would not: it applies the same changes, in the same order,
+ * then calls the same hooks.
+ *
+ * The engine's part comes last in the reference, after every change above, so the twin makes
+ * those changes and then calls the engine's own Python where the reference would: a stress
+ * sample that closes (InstrumentStress.close_sample), an execution algorithm's volume
+ * (StrategyEngine._on_volume, unless `_volume_quiet` says no allowance can move yet) and,
+ * when the stress signal may have changed, a regime check is due or a drawdown is to be
+ * looked at, the regime and the hooks (`_regime_and_hooks`). Otherwise the hooks are called
+ * from here: the engine's quote or trade hooks of the instrument, where None stands for a
+ * strategy that does not listen to that kind now (Strategy.listen).
  *
  * Slotted classes and msgspec Structs are read and written at the slot offsets `bind` learns
- * once (as _cgate.c does); the system, the engine, the regime, the monitor and the risk
- * state are plain classes, read through their instance dicts.
+ * once (as _cgate.c does): the engine, the regime, the stress monitor and the risk state
+ * among them. The system is a plain class, read through its instance dict. Dict reads that
+ * repeat (the instrument's market, lines, parents, stress, hooks; the system's flags) are
+ * remembered while the dict's version tag (PEP 509) is unchanged: see Memo.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -48,18 +56,21 @@
 #include "_cslots.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
+/* the small helpers below, inlined at every use (the hot path calls them millions of times) */
+#define HOT static inline __attribute__((always_inline))
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* prices and quantities in C only while a sum of two stays inside int64 */
 #define SAFE ((int64_t)1 << 61)
 
 enum {
     C_QUOTE, C_MARKET, C_VOL, C_LINE, C_PARENT, C_STRESS, C_HISTORY, C_KILL, C_TRADE, C_BARS,
-    C_COUNT
+    C_ENGINE, C_REGIME, C_MONITOR, C_STATE, C_COUNT
 };
 
 static const char *const CLASS_NAMES[C_COUNT] = {
     "Quote", "InstrumentMarket", "RealizedVol", "VenueLine", "Parent", "InstrumentStress",
-    "MarkHistory", "KillSwitch", "Trade", "BarBuilder",
+    "MarkHistory", "KillSwitch", "Trade", "BarBuilder", "StrategyEngine", "Regime",
+    "StressMonitor", "RiskState",
 };
 
 
@@ -75,6 +86,10 @@ enum {
     K_ENGAGED,
     T_T, T_VENUE, T_INSTRUMENT, T_TRADE_ID, T_PRICE, T_QTY,
     B_BAR_NS, B_LAST_T, B_PRICE, B_SLOT, B_VOLUME,
+    E_STRESS_SEEN, E_NEXT_CHECK,
+    G_WATCHING, G_DD_MONEY, G_VERSION, G_DD_VERSION, G_DD,
+    N_VERSION, N_PARAMS,
+    X_MONEY_VERSION,
     F_COUNT
 };
 
@@ -97,6 +112,11 @@ static const Field FIELDS[F_COUNT] = {
     {C_TRADE, "price"}, {C_TRADE, "qty"},
     {C_BARS, "_bar_ns"}, {C_BARS, "_last_t"}, {C_BARS, "_price"}, {C_BARS, "_slot"},
     {C_BARS, "_volume"},
+    {C_ENGINE, "_stress_seen"}, {C_ENGINE, "_next_check"},
+    {C_REGIME, "watching"}, {C_REGIME, "_dd_money"}, {C_REGIME, "_version"},
+    {C_REGIME, "_dd_version"}, {C_REGIME, "_dd"},
+    {C_MONITOR, "version"}, {C_MONITOR, "params"},
+    {C_STATE, "money_version"},
 };
 
 static PyTypeObject *TYPES[C_COUNT];
@@ -107,26 +127,45 @@ static PyObject *CONSOLIDATED; /* "ALL" */
 static PyObject *ZERO;
 static const FgLoopApi *LOOP_API;
 
-/* instance-dict keys */
-enum {
-    K_EMIT_MARKET_DATA, K_EMIT, K_SNAPSHOT_ARMED, K_STRESS_SEEN, K_NEXT_CHECK, K_MON_VERSION,
-    K_WATCHING, K_DD_MONEY, K_DD_VERSION, K_REGIME_VERSION, K_DD, K_MONEY_VERSION, K_FEED,
-    K_COUNT
-};
+/* the system's instance-dict keys */
+enum { K_EMIT_MARKET_DATA, K_SNAPSHOT_ARMED, K_FEED, K_COUNT };
 static const char *const KEY_NAMES[K_COUNT] = {
-    "emit_market_data", "emit", "_snapshot_armed", "_stress_seen", "_next_check", "version",
-    "watching", "_dd_money", "_dd_version", "_version", "_dd", "money_version", "emit_feed",
+    "emit_market_data", "_snapshot_armed", "emit_feed",
 };
 static PyObject *KEYS[K_COUNT];
 static PyObject *S_ON_VOLUME, *S_REGIME_AND_HOOKS; /* the engine's methods */
+static PyObject *S_CLOSE_SAMPLE, *S_VOL_SAMPLE_NS;  /* InstrumentStress's, RegimeParams' */
 
 #define SLOT(obj, f) (*(PyObject **)((char *)(obj) + OFF[f]))
 
-static inline int
+HOT int
 as_i64(PyObject *x, int64_t *out)
 {
     if (UNLIKELY(x == NULL || !PyLong_CheckExact(x)))
         return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    /* up to two digits (60 bits: prices, sizes, times) read in place */
+    const digit *d = ((PyLongObject *)x)->ob_digit;
+    switch (Py_SIZE(x)) {
+    case 0:
+        *out = 0;
+        return 1;
+    case 1:
+        *out = (int64_t)d[0];
+        return 1;
+    case -1:
+        *out = -(int64_t)d[0];
+        return 1;
+    case 2:
+        *out = ((int64_t)d[1] << PyLong_SHIFT) | (int64_t)d[0];
+        return 1;
+    case -2:
+        *out = -(((int64_t)d[1] << PyLong_SHIFT) | (int64_t)d[0]);
+        return 1;
+    default:
+        break;
+    }
+#endif
     int overflow;
     long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
     if (UNLIKELY(overflow))
@@ -141,21 +180,23 @@ as_i64(PyObject *x, int64_t *out)
 
 /* a == b for an exact str a and an interned b: an interned a other than b is another
  * string (interning keeps one object per value), so only a non-interned a is compared. */
-static inline int
+HOT int
 same_str(PyObject *a, PyObject *b)
 {
-    return a == b || (!PyUnicode_CHECK_INTERNED(a) && PyUnicode_Compare(a, b) == 0);
+    return a == b
+           || (!PyUnicode_CHECK_INTERNED(a) && PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b)
+               && PyUnicode_Compare(a, b) == 0);
 }
 
 /* An int slot as int64, inside +-SAFE; 0 when unset, not an int, or out of range. */
-static inline int
+HOT int
 rd(PyObject *obj, int f, int64_t *out)
 {
     return as_i64(SLOT(obj, f), out) && *out < SAFE && *out > -SAFE;
 }
 
 /* Store a new reference in a slot, releasing the old one (last: the release may run code). */
-static inline void
+HOT void
 put(PyObject *obj, int f, PyObject *x)
 {
     PyObject **slot = &SLOT(obj, f);
@@ -164,15 +205,18 @@ put(PyObject *obj, int f, PyObject *x)
     Py_XDECREF(old);
 }
 
-static inline void
+HOT void
 put_ref(PyObject *obj, int f, PyObject *x)
 {
     put(obj, f, Py_NewRef(x));
 }
 
-static inline int
+HOT int
 wr(PyObject *obj, int f, int64_t v)
 {
+    int64_t old;
+    if (as_i64(SLOT(obj, f), &old) && old == v)
+        return 0; /* the same value already: an int is its value */
     PyObject *x = PyLong_FromLongLong(v);
     if (UNLIKELY(x == NULL))
         return -1;
@@ -180,7 +224,7 @@ wr(PyObject *obj, int f, int64_t v)
     return 0;
 }
 
-static inline int
+HOT int
 is_type(PyObject *x, int cls)
 {
     return x != NULL && Py_TYPE(x) == TYPES[cls];
@@ -194,23 +238,54 @@ floordiv(int64_t a, int64_t b)
     return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
-/* An int in an instance dict, inside +-SAFE (0: missing, not an int, out of range). */
-static inline int
-dict_i64(PyObject *d, int k, int64_t *out)
+/* Dict reads remembered while the dict is unchanged. CPython gives every dict state a
+ * version tag of its own (PEP 509: drawn from one process-wide counter by each change), so
+ * the same key in the same dict at the same tag has the same value. A Memo holds its key (so
+ * the address cannot name another object while remembered) and borrows the value from the
+ * dict, which holds it as long as the tag is unchanged. Python 3.11 only (the tag is
+ * deprecated from 3.12): elsewhere every read is a lookup. */
+#if PY_VERSION_HEX < 0x030C0000
+#define FG_MEMO 1
+#define DICT_TAG(d) (((PyDictObject *)(d))->ma_version_tag)
+#else
+#define FG_MEMO 0
+#endif
+
+typedef struct {
+    PyObject *dict;  /* compared, not held */
+    PyObject *key;   /* held */
+    PyObject *value; /* borrowed from dict */
+    uint64_t tag;
+} Memo;
+
+/* PyDict_GetItemWithError(d, key), remembered in c. */
+HOT PyObject *
+memo_get(Memo *c, PyObject *d, PyObject *key)
 {
-    return as_i64(PyDict_GetItemWithError(d, KEYS[k]), out) && *out < SAFE && *out > -SAFE;
+#if FG_MEMO
+    if (c->key == key && c->dict == d && c->tag == DICT_TAG(d))
+        return c->value;
+#endif
+    PyObject *v = PyDict_GetItemWithError(d, key);
+#if FG_MEMO
+    if (v != NULL) {
+        PyObject *old = c->key;
+        c->dict = d;
+        c->key = Py_NewRef(key);
+        c->value = v;
+        c->tag = DICT_TAG(d);
+        Py_XDECREF(old); /* a str: its release runs no code */
+    }
+#endif
+    return v;
 }
 
-/* -1: missing or not a bool; else 0 / 1. */
-static inline int
-dict_bool(PyObject *d, int k)
+static void
+memo_clear(Memo *c)
 {
-    PyObject *x = PyDict_GetItemWithError(d, KEYS[k]);
-    if (x == Py_True)
-        return 1;
-    if (x == Py_False)
-        return 0;
-    return -1;
+    c->dict = c->value = NULL;
+    c->tag = 0;
+    Py_CLEAR(c->key);
 }
 
 /* d[key] = (x, y), as the reference sets it; a pair of equal ints already there is kept (the
@@ -249,7 +324,7 @@ typedef struct {
     PyObject *other;    /* system._market_data: any other event */
     PyObject *last_trade_id; /* system._last_trade_id */
     PyObject *algos;    /* engine._algos */
-    PyObject *engine_obj; /* the engine */
+    PyObject *quiet;    /* engine._volume_quiet */
     PyObject *arm;      /* system._arm_snapshot */
     PyObject *markets;  /* gate.state.markets */
     PyObject *history;  /* gate.portfolio.history */
@@ -260,12 +335,56 @@ typedef struct {
     PyObject *now_ns;   /* loop.now_ns */
     PyObject *loop;     /* the C loop behind now_ns (borrowed from now_ns), or NULL */
     PyObject *stress;   /* engine.regime.monitor.instruments */
-    PyObject *hooks;    /* engine._listeners */
-    PyObject *engine;   /* vars(engine) */
-    PyObject *monitor;  /* vars(engine.regime.monitor) */
-    PyObject *regime;   /* vars(engine.regime) */
-    PyObject *state;    /* vars(gate.state) */
+    PyObject *quote_hooks; /* engine._quote_hooks */
+    PyObject *trade_hooks; /* engine._trade_hooks */
+    PyObject *engine;   /* the StrategyEngine */
+    PyObject *monitor;  /* engine.regime.monitor, a StressMonitor */
+    PyObject *regime;   /* engine.regime, a Regime */
+    PyObject *state;    /* gate.state, a RiskState */
+    /* remembered reads (Memo): */
+    Memo m_markets, m_stress, m_lines, m_parents, m_quote_hooks, m_trade_hooks, m_algos;
+    Memo m_line[4];     /* a venue's line in the instrument's lines, by venue */
+    uint64_t sys_tag;   /* vars(system)'s tag at which sys_val was read */
+    PyObject *sys_val[K_COUNT]; /* borrowed; NULL: not read at sys_tag */
 } Lane;
+
+#define LANE_MEMOS(X)                                                                       \
+    X(m_markets) X(m_stress) X(m_lines) X(m_parents) X(m_quote_hooks) X(m_trade_hooks)       \
+    X(m_algos) X(m_line[0]) X(m_line[1]) X(m_line[2]) X(m_line[3])
+
+/* vars(system)[KEYS[k]] (borrowed; NULL: missing or an error), remembered while the system's
+ * dict is unchanged. */
+static inline PyObject *
+sys_get(Lane *L, int k)
+{
+#if FG_MEMO
+    uint64_t tag = DICT_TAG(L->system);
+    if (tag != L->sys_tag) {
+        L->sys_tag = tag;
+        for (int i = 0; i < K_COUNT; i++)
+            L->sys_val[i] = NULL;
+    }
+    else if (L->sys_val[k] != NULL)
+        return L->sys_val[k];
+    PyObject *v = PyDict_GetItemWithError(L->system, KEYS[k]);
+    L->sys_val[k] = v;
+    return v;
+#else
+    return PyDict_GetItemWithError(L->system, KEYS[k]);
+#endif
+}
+
+/* The memo of venue's line: one per venue, the first four venues seen (else a lookup). */
+static inline PyObject *
+line_get(Lane *L, PyObject *lines, PyObject *venue)
+{
+    for (int i = 0; i < 4; i++) {
+        Memo *c = &L->m_line[i];
+        if (c->key == venue || c->key == NULL)
+            return memo_get(c, lines, venue);
+    }
+    return PyDict_GetItemWithError(lines, venue);
+}
 
 static int
 lane_now(Lane *L, int64_t *out)
@@ -280,7 +399,11 @@ lane_now(Lane *L, int64_t *out)
     return ok;
 }
 
-static PyObject *engine_ready(Lane *L, PyObject *instrument, int64_t now);
+static PyObject *engine_ready(Lane *L, PyObject *hooks, Memo *memo, PyObject *instrument,
+                              int64_t now);
+static int close_sample(Lane *L, PyObject *s, int64_t now);
+static int regime_and_hooks(Lane *L, PyObject *ev, PyObject *by_instrument,
+                            PyObject *instrument, int64_t now);
 static int finish(Lane *L, PyObject *ev, PyObject *hooks);
 static int snapshot_timer(Lane *L);
 
@@ -299,7 +422,7 @@ lane_quote(Lane *L, PyObject *ev)
     int is_all = same_str(venue, CONSOLIDATED);
 
     /* --- the gate: RiskGate.on_quote, InstrumentMarket.on_quote --- */
-    PyObject *m = PyDict_GetItemWithError(L->markets, instrument);
+    PyObject *m = memo_get(&L->m_markets, L->markets, instrument);
     if (!is_type(m, C_MARKET))
         return 0;
     int consolidated = SLOT(m, M_CONSOLIDATED) == Py_True;
@@ -341,17 +464,17 @@ lane_quote(Lane *L, PyObject *ev)
     /* --- the router: SmartOrderRouter.on_quote, ConsolidatedBook.on_quote --- */
     PyObject *line = NULL;
     if (!is_all) {
-        PyObject *lines = PyDict_GetItemWithError(L->lines, instrument);
+        PyObject *lines = memo_get(&L->m_lines, L->lines, instrument);
         if (lines == NULL || !PyDict_CheckExact(lines))
             return 0;
-        line = PyDict_GetItemWithError(lines, venue);
+        line = line_get(L, lines, venue);
         if (line != NULL) {
             if (!is_type(line, C_LINE) || SLOT(line, L_FRESH) != Py_True)
                 return 0; /* a venue that may become usable again */
         }
         else if (PyErr_Occurred())
             return -1;
-        PyObject *parents = PyDict_GetItemWithError(L->parents, instrument);
+        PyObject *parents = memo_get(&L->m_parents, L->parents, instrument);
         if (parents != NULL) {
             if (!PyDict_CheckExact(parents))
                 return 0;
@@ -388,18 +511,17 @@ lane_quote(Lane *L, PyObject *ev)
     }
     int64_t mid = 0;
     PyObject *s = NULL;
+    int closes = 0;
     if (nb && na) {
         mid = floordiv(nb + na, 2);
         if (mid > 0) {
             int64_t sample_end;
-            s = PyDict_GetItemWithError(L->stress, instrument);
-            if (!is_type(s, C_STRESS) || !rd(s, S_SAMPLE_END, &sample_end) || now >= sample_end)
-                return 0; /* a stress sample closes */
+            s = memo_get(&L->m_stress, L->stress, instrument);
+            if (!is_type(s, C_STRESS) || !rd(s, S_SAMPLE_END, &sample_end))
+                return PyErr_Occurred() ? -1 : 0; /* a first sight: the monitor makes it */
+            closes = now >= sample_end; /* a stress sample closes: Python, below */
         }
     }
-    PyObject *hooks = engine_ready(L, instrument, now);
-    if (hooks == NULL)
-        return PyErr_Occurred() ? -1 : 0;
 
     /* --- every check passed: the changes the reference makes, in its order --- */
     PyObject *x, *y;
@@ -454,9 +576,76 @@ lane_quote(Lane *L, PyObject *ev)
         put_ref(line, L_USED_BID, ZERO);
         put_ref(line, L_USED_ASK, ZERO);
     }
-    if (s != NULL && wr(s, S_MID, mid) < 0)
+    /* the engine: the stress monitor's mid (a closing sample in Python, as the reference
+     * closes it), then the regime and the hooks */
+    if (s != NULL) {
+        Py_INCREF(s);
+        if (closes && close_sample(L, s, now) < 0) {
+            Py_DECREF(s);
+            return -1;
+        }
+        int bad = wr(s, S_MID, mid);
+        Py_DECREF(s);
+        if (bad < 0)
+            return -1;
+    }
+    return regime_and_hooks(L, ev, L->quote_hooks, instrument, now);
+}
+
+/* InstrumentStress.close_sample(now, monitor.params.vol_sample_ns), as
+ * StrategyEngine.on_quote calls it. */
+static int
+close_sample(Lane *L, PyObject *s, int64_t now)
+{
+    PyObject *params = SLOT(L->monitor, N_PARAMS);
+    if (params == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "StressMonitor has no params");
         return -1;
-    return finish(L, ev, hooks);
+    }
+    Py_INCREF(params);
+    PyObject *sample_ns = PyObject_GetAttr(params, S_VOL_SAMPLE_NS);
+    Py_DECREF(params);
+    if (sample_ns == NULL)
+        return -1;
+    PyObject *t_now = PyLong_FromLongLong(now);
+    if (t_now == NULL) {
+        Py_DECREF(sample_ns);
+        return -1;
+    }
+    PyObject *r = PyObject_CallMethodObjArgs(s, S_CLOSE_SAMPLE, t_now, sample_ns, NULL);
+    Py_DECREF(t_now);
+    Py_DECREF(sample_ns);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* The end of StrategyEngine.on_quote and on_trade (`_regime_and_hooks`), then the system's
+ * snapshot timer: with nothing due for the regime, the hooks from C; else the engine's
+ * Python. 1, or -1 with an exception. */
+static int
+regime_and_hooks(Lane *L, PyObject *ev, PyObject *by_instrument, PyObject *instrument,
+                 int64_t now)
+{
+    PyObject *hooks = engine_ready(L, by_instrument,
+                                   by_instrument == L->quote_hooks ? &L->m_quote_hooks
+                                                                   : &L->m_trade_hooks,
+                                   instrument, now);
+    if (hooks != NULL)
+        return finish(L, ev, hooks);
+    if (PyErr_Occurred())
+        return -1;
+    PyObject *t_now = PyLong_FromLongLong(now);
+    if (t_now == NULL)
+        return -1;
+    PyObject *r = PyObject_CallMethodObjArgs(L->engine, S_REGIME_AND_HOOKS, ev, instrument,
+                                             t_now, NULL);
+    Py_DECREF(t_now);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return snapshot_timer(L);
 }
 
 /* TradingSystem._trade_rest's common case, or 0 (nothing changed); -1 with an exception. */
@@ -471,7 +660,7 @@ lane_trade(Lane *L, PyObject *ev)
         return 0;
 
     /* --- the gate: RiskGate.on_trade, InstrumentMarket.on_trade --- */
-    PyObject *m = PyDict_GetItemWithError(L->markets, instrument);
+    PyObject *m = memo_get(&L->m_markets, L->markets, instrument);
     if (!is_type(m, C_MARKET))
         return 0;
     int64_t last, version, mark;
@@ -508,7 +697,7 @@ lane_trade(Lane *L, PyObject *ev)
     int rc = lane_now(L, &now);
     if (rc <= 0)
         return rc;
-    PyObject *s = PyDict_GetItemWithError(L->stress, instrument);
+    PyObject *s = memo_get(&L->m_stress, L->stress, instrument);
     if (!is_type(s, C_STRESS))
         return 0;
     PyObject *bars = NULL;
@@ -524,10 +713,19 @@ lane_trade(Lane *L, PyObject *ev)
         if (!rd(bars, B_VOLUME, &volume))
             return 0;
     }
-    PyObject *algos = PyDict_GetItemWithError(L->algos, instrument);
+    PyObject *algos = memo_get(&L->m_algos, L->algos, instrument);
     if (algos == NULL && PyErr_Occurred())
         return -1;
     int counts_volume = algos != NULL && (!PyDict_CheckExact(algos) || PyDict_GET_SIZE(algos));
+    if (counts_volume) {
+        /* StrategyEngine._on_volume's first check: nothing any algorithm could change yet */
+        PyObject *q = PyDict_GetItemWithError(L->quiet, instrument);
+        int64_t until;
+        if (q == NULL && PyErr_Occurred())
+            return -1;
+        if (q != NULL && as_i64(q, &until) && now < until)
+            counts_volume = 0;
+    }
 
     /* --- every check passed: the changes the reference makes, in its order --- */
     PyObject *ev_price = SLOT(ev, T_PRICE);
@@ -542,8 +740,8 @@ lane_trade(Lane *L, PyObject *ev)
     if (mark)
         put_ref(vol, R_CLOSE, SLOT(m, M_MARK));
     if (bars != NULL) {
-        int64_t volume;
-        rd(bars, B_VOLUME, &volume);
+        int64_t volume = 0;
+        rd(bars, B_VOLUME, &volume); /* read above */
         if (wr(bars, B_LAST_T, now) < 0 || wr(bars, B_VOLUME, volume + qty) < 0)
             return -1;
         put_ref(bars, B_PRICE, ev_price);
@@ -554,85 +752,55 @@ lane_trade(Lane *L, PyObject *ev)
         PyObject *t_now = PyLong_FromLongLong(now);
         if (t_now == NULL)
             return -1;
-        PyObject *r = PyObject_CallMethodObjArgs(L->engine_obj, S_ON_VOLUME, instrument,
+        PyObject *r = PyObject_CallMethodObjArgs(L->engine, S_ON_VOLUME, instrument,
                                                  SLOT(ev, T_QTY), t_now, NULL);
-        if (r == NULL) {
-            Py_DECREF(t_now);
-            return -1;
-        }
-        Py_DECREF(r);
-        PyObject *hooks = engine_ready(L, instrument, now);
-        if (hooks == NULL) {
-            if (PyErr_Occurred()) {
-                Py_DECREF(t_now);
-                return -1;
-            }
-            r = PyObject_CallMethodObjArgs(L->engine_obj, S_REGIME_AND_HOOKS, ev, instrument,
-                                           t_now, NULL);
-            Py_DECREF(t_now);
-            if (r == NULL)
-                return -1;
-            Py_DECREF(r);
-            return snapshot_timer(L);
-        }
-        Py_DECREF(t_now);
-        return finish(L, ev, hooks);
-    }
-    PyObject *hooks = engine_ready(L, instrument, now);
-    if (hooks == NULL) {
-        if (PyErr_Occurred())
-            return -1;
-        PyObject *t_now = PyLong_FromLongLong(now);
-        if (t_now == NULL)
-            return -1;
-        PyObject *r = PyObject_CallMethodObjArgs(L->engine_obj, S_REGIME_AND_HOOKS, ev,
-                                                 instrument, t_now, NULL);
         Py_DECREF(t_now);
         if (r == NULL)
             return -1;
         Py_DECREF(r);
-        return snapshot_timer(L);
     }
-    return finish(L, ev, hooks);
+    return regime_and_hooks(L, ev, L->trade_hooks, instrument, now);
 }
 
-/* The regime's checks, with nothing due (the instrument's hooks, borrowed), or NULL: the
- * reference decides (an exception may be set). */
+/* The regime's checks, with nothing due (the instrument's hooks from `by_instrument`, the
+ * engine's quote or trade hooks; borrowed), or NULL: the reference decides (an exception may
+ * be set). */
 static PyObject *
-engine_ready(Lane *L, PyObject *instrument, int64_t now)
+engine_ready(Lane *L, PyObject *by_instrument, Memo *memo, PyObject *instrument, int64_t now)
 {
     int64_t seen, mon_version, next_check;
-    if (!dict_i64(L->engine, K_STRESS_SEEN, &seen) || !dict_i64(L->monitor, K_MON_VERSION,
-                                                               &mon_version)
+    if (!rd(L->engine, E_STRESS_SEEN, &seen) || !rd(L->monitor, N_VERSION, &mon_version)
         || seen != mon_version)
         return NULL; /* the stress signal may have changed */
-    if (!dict_i64(L->engine, K_NEXT_CHECK, &next_check) || now >= next_check)
+    if (!rd(L->engine, E_NEXT_CHECK, &next_check) || now >= next_check)
         return NULL;
-    int watching = dict_bool(L->regime, K_WATCHING);
-    if (watching < 0)
-        return NULL;
-    if (watching) {
+    PyObject *watching = SLOT(L->regime, G_WATCHING);
+    if (watching == Py_True) {
         int64_t money, dd_money, rv, dd_version;
-        if (!dict_i64(L->state, K_MONEY_VERSION, &money)
-            || !dict_i64(L->regime, K_DD_MONEY, &dd_money) || money != dd_money
-            || !dict_i64(L->regime, K_REGIME_VERSION, &rv)
-            || !dict_i64(L->regime, K_DD_VERSION, &dd_version) || rv != dd_version
-            || dict_bool(L->regime, K_DD) != 0)
+        if (!rd(L->state, X_MONEY_VERSION, &money) || !rd(L->regime, G_DD_MONEY, &dd_money)
+            || money != dd_money || !rd(L->regime, G_VERSION, &rv)
+            || !rd(L->regime, G_DD_VERSION, &dd_version) || rv != dd_version
+            || SLOT(L->regime, G_DD) != Py_False)
             return NULL; /* a drawdown to look at */
     }
-    PyObject *hooks = PyDict_GetItemWithError(L->hooks, instrument);
+    else if (watching != Py_False)
+        return NULL;
+    PyObject *hooks = memo_get(memo, by_instrument, instrument);
     if (hooks == NULL || !PyList_CheckExact(hooks))
         return NULL;
     return hooks;
 }
 
 /* The strategies' hooks (Python: anything may happen from here on), then the snapshot
- * timer, as the reference ends. */
+ * timer, as the reference ends. None in a hook's place: that strategy does not listen now
+ * (Strategy.listen); each place is read when the loop reaches it, as the reference does. */
 static int
 finish(Lane *L, PyObject *ev, PyObject *hooks)
 {
     Py_INCREF(hooks);
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(hooks); i++) {
+        if (PyList_GET_ITEM(hooks, i) == Py_None)
+            continue;
         PyObject *hook = Py_NewRef(PyList_GET_ITEM(hooks, i));
         PyObject *r = PyObject_Vectorcall(hook, &ev, 1, NULL);
         Py_DECREF(hook);
@@ -650,9 +818,9 @@ finish(Lane *L, PyObject *ev, PyObject *hooks)
 static int
 snapshot_timer(Lane *L)
 {
-    int armed = dict_bool(L->system, K_SNAPSHOT_ARMED);
-    if (armed != 1) {
-        if (armed < 0 && PyErr_Occurred())
+    PyObject *x = sys_get(L, K_SNAPSHOT_ARMED);
+    if (x != Py_True) {
+        if (x == NULL && PyErr_Occurred())
             return -1;
         PyObject *r = PyObject_CallNoArgs(L->arm);
         if (r == NULL)
@@ -746,7 +914,7 @@ static PyTypeObject FeedCounterType = {
 static int
 emit_md(Lane *L, PyObject *ev)
 {
-    PyObject *flag = PyDict_GetItemWithError(L->system, KEYS[K_EMIT_MARKET_DATA]);
+    PyObject *flag = sys_get(L, K_EMIT_MARKET_DATA);
     if (flag == Py_False)
         return 0;
     if (flag == NULL) {
@@ -757,7 +925,7 @@ emit_md(Lane *L, PyObject *ev)
     int on = PyObject_IsTrue(flag);
     if (on <= 0)
         return on;
-    PyObject *sink = PyDict_GetItemWithError(L->system, KEYS[K_FEED]);
+    PyObject *sink = sys_get(L, K_FEED);
     if (sink == NULL) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_AttributeError, "TradingSystem has no emit_feed");
@@ -852,17 +1020,17 @@ lane_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {
         "system", "rest", "arm", "markets", "history", "kill_switch", "sip", "lines",
-        "parents", "now_ns", "stress", "hooks", "engine", "monitor", "regime", "state",
-        "trade_rest", "other", "last_trade_id", "algos", "engine_obj", NULL,
+        "parents", "now_ns", "stress", "quote_hooks", "engine", "monitor", "regime", "state",
+        "trade_rest", "other", "last_trade_id", "algos", "trade_hooks", "volume_quiet", NULL,
     };
-    PyObject *o[21];
+    PyObject *o[22];
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "O!OOO!OOO!O!O!OO!O!O!O!O!O!OOO!O!O:MarketDataLane", kwlist,
+            args, kwds, "O!OOO!OOO!O!O!OO!O!OOOOOOO!O!O!O!:MarketDataLane", kwlist,
             &PyDict_Type, &o[0], &o[1], &o[2], &PyDict_Type, &o[3], &o[4], &o[5], &PyDict_Type,
             &o[6], &PyDict_Type, &o[7], &PyDict_Type, &o[8], &o[9], &PyDict_Type, &o[10],
-            &PyDict_Type, &o[11], &PyDict_Type, &o[12], &PyDict_Type, &o[13], &PyDict_Type,
-            &o[14], &PyDict_Type, &o[15], &o[16], &o[17], &PyDict_Type, &o[18], &PyDict_Type,
-            &o[19], &o[20]))
+            &PyDict_Type, &o[11], &o[12], &o[13], &o[14], &o[15], &o[16], &o[17],
+            &PyDict_Type, &o[18], &PyDict_Type, &o[19], &PyDict_Type, &o[20], &PyDict_Type,
+            &o[21]))
         return NULL;
     if (!BOUND) {
         PyErr_SetString(PyExc_RuntimeError, "MarketDataLane: call bind() first");
@@ -875,31 +1043,34 @@ lane_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                         "callables");
         return NULL;
     }
-    if (!is_type(o[4], C_HISTORY) || !is_type(o[5], C_KILL)) {
+    if (!is_type(o[4], C_HISTORY) || !is_type(o[5], C_KILL) || !is_type(o[12], C_ENGINE)
+        || !is_type(o[13], C_MONITOR) || !is_type(o[14], C_REGIME) || !is_type(o[15], C_STATE)) {
         PyErr_SetString(PyExc_TypeError,
-                        "MarketDataLane: history and kill_switch must be a MarkHistory and a "
-                        "KillSwitch");
+                        "MarketDataLane: history, kill_switch, engine, monitor, regime and "
+                        "state must be a MarkHistory, a KillSwitch, a StrategyEngine, a "
+                        "StressMonitor, a Regime and a RiskState");
         return NULL;
     }
     Lane *L = (Lane *)type->tp_alloc(type, 0);
     if (L == NULL)
         return NULL;
     L->vectorcall = (vectorcallfunc)lane_vectorcall;
-    PyObject **dst[21] = {
+    PyObject **dst[22] = {
         &L->system, &L->rest, &L->arm, &L->markets, &L->history, &L->kill, &L->sip,
-        &L->lines, &L->parents, &L->now_ns, &L->stress, &L->hooks, &L->engine, &L->monitor,
-        &L->regime, &L->state, &L->trade_rest, &L->other, &L->last_trade_id, &L->algos,
-        &L->engine_obj,
+        &L->lines, &L->parents, &L->now_ns, &L->stress, &L->quote_hooks, &L->engine,
+        &L->monitor, &L->regime, &L->state, &L->trade_rest, &L->other, &L->last_trade_id,
+        &L->algos, &L->trade_hooks, &L->quiet,
     };
-    for (int i = 0; i < 21; i++)
+    for (int i = 0; i < 22; i++)
         *dst[i] = Py_NewRef(o[i]);
     L->loop = LOOP_API != NULL ? LOOP_API->loop_of(L->now_ns) : NULL;
     return (PyObject *)L;
 }
 
 #define LANE_FIELDS(X)                                                                      \
-    X(system) X(rest) X(trade_rest) X(other) X(last_trade_id) X(algos) X(engine_obj) X(arm) X(markets) X(history) X(kill) X(sip) X(lines) X(parents)      \
-    X(now_ns) X(stress) X(hooks) X(engine) X(monitor) X(regime) X(state)
+    X(system) X(rest) X(trade_rest) X(other) X(last_trade_id) X(algos) X(quiet) X(arm)      \
+    X(markets) X(history) X(kill) X(sip) X(lines) X(parents) X(now_ns) X(stress)             \
+    X(quote_hooks) X(trade_hooks) X(engine) X(monitor) X(regime) X(state)
 
 static int
 lane_traverse(Lane *L, visitproc visit, void *arg)
@@ -914,6 +1085,10 @@ static int
 lane_clear(Lane *L)
 {
     L->loop = NULL;
+#define FORGET(m) memo_clear(&L->m);
+    LANE_MEMOS(FORGET)
+#undef FORGET
+    L->sys_tag = 0;
 #define CLEAR(f) Py_CLEAR(L->f);
     LANE_FIELDS(CLEAR)
 #undef CLEAR
@@ -988,7 +1163,10 @@ PyInit__clane(void)
     CONSOLIDATED = PyUnicode_InternFromString("ALL");
     S_ON_VOLUME = PyUnicode_InternFromString("_on_volume");
     S_REGIME_AND_HOOKS = PyUnicode_InternFromString("_regime_and_hooks");
-    if (S_ON_VOLUME == NULL || S_REGIME_AND_HOOKS == NULL)
+    S_CLOSE_SAMPLE = PyUnicode_InternFromString("close_sample");
+    S_VOL_SAMPLE_NS = PyUnicode_InternFromString("vol_sample_ns");
+    if (S_ON_VOLUME == NULL || S_REGIME_AND_HOOKS == NULL || S_CLOSE_SAMPLE == NULL
+        || S_VOL_SAMPLE_NS == NULL)
         return NULL;
     ZERO = PyLong_FromLong(0);
     if (CONSOLIDATED == NULL || ZERO == NULL)

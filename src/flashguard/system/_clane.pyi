@@ -13,11 +13,10 @@ class MarketDataLane:
         self, *, system: dict[str, Any], rest: Callable[[Quote], None],
         arm: Callable[[], None], markets: dict[str, Any], history: Any, kill_switch: Any,
         sip: dict[str, tuple[int, int]], lines: dict[str, Any], parents: dict[str, Any],
-        now_ns: Callable[[], int], stress: dict[str, Any], hooks: dict[str, Any],
-        engine: dict[str, Any], monitor: dict[str, Any], regime: dict[str, Any],
-        state: dict[str, Any], trade_rest: Callable[[Trade], None],
-        other: Callable[[Event], None], last_trade_id: dict[str, int],
-        algos: dict[str, Any], engine_obj: Any,
+        now_ns: Callable[[], int], stress: dict[str, Any], quote_hooks: dict[str, Any],
+        trade_hooks: dict[str, Any], engine: Any, monitor: Any, regime: Any, state: Any,
+        trade_rest: Callable[[Trade], None], other: Callable[[Event], None],
+        last_trade_id: dict[str, int], algos: dict[str, Any], volume_quiet: dict[str, int],
     ) -> None: ...
     def __call__(self, ev: Event, /) -> None: ...
 

@@ -5,14 +5,17 @@ Quotes and trades are nearly all of the feed (on may6, 1.68 M quotes and 0.26 M 
 1.95 M events) and most change only a few fields: a venue's own quote under a consolidated
 feed is one tuple in the risk gate's venue quotes and one line of the router's book; a SIP
 quote moves the reference price, rarely the mark; a trade moves the last price and adds to
-the stress monitor's open bar. The twin runs that common case in one C call, then the
-strategies' hooks, and hands every other quote or trade to `TradingSystem._quote_rest` or
-`_trade_rest` (the Python reference) before changing anything: a moved mark, a closing
-volatility, stress or VPIN sample, a VaR sample due, the kill switch engaged, a venue usable
-again, a router parent waiting, a regime check due, a first sight of an instrument, no
-consolidated feed. (A trade's execution algorithms and a regime check due after them are the
-engine's Python, called by the twin where the reference calls them.) Every other event goes
-to `TradingSystem._market_data`. tests/risk/test_risk_market_lane.py holds the twins equal,
+the stress monitor's open bar. The twin runs that common case in one C call and hands every
+other quote or trade to `TradingSystem._quote_rest` or `_trade_rest` (the Python reference)
+before changing anything: a moved mark, a closing volatility or VPIN sample, a VaR sample due, the kill switch
+engaged, a venue usable again, a router parent waiting, a first sight of an instrument, no
+consolidated feed. The engine's part comes last, so the twin calls the engine's own Python for
+it where the reference would, after its own changes: a closing stress sample, an execution
+algorithm's volume (unless the engine's `_volume_quiet` says no allowance can move yet), the
+regime when a check is due or the stress may have changed (`_regime_and_hooks`). Then the
+strategies' hooks: the engine's quote or trade hooks, None for a strategy that does not
+listen to that kind now (`Strategy.listen`). Every other event goes to
+`TradingSystem._market_data`. tests/risk/test_risk_market_lane.py holds the twins equal,
 event by event. FLASHGUARD_PURE=1 keeps the Python path.
 
 `FeedCounter()` is a `TradingSystem(emit_feed=...)` sink that only counts the quotes and trades
@@ -32,9 +35,11 @@ from flashguard.system.risk.killswitch import KillSwitch
 from flashguard.system.risk.marketdata import InstrumentMarket
 from flashguard.system.risk.portfolio import MarkHistory
 from flashguard.system.risk.realized_vol import RealizedVol
+from flashguard.system.risk.state import RiskState
 from flashguard.system.router.book import VenueLine
 from flashguard.system.router.orders import WAITING, Parent
-from flashguard.system.strategy.regime import InstrumentStress
+from flashguard.system.strategy.engine import StrategyEngine
+from flashguard.system.strategy.regime import InstrumentStress, Regime, StressMonitor
 
 if TYPE_CHECKING:
     from flashguard.system.trading import TradingSystem
@@ -46,7 +51,8 @@ if _C is not None:
             "Quote": Quote, "InstrumentMarket": InstrumentMarket, "RealizedVol": RealizedVol,
             "VenueLine": VenueLine, "Parent": Parent, "InstrumentStress": InstrumentStress,
             "MarkHistory": MarkHistory, "KillSwitch": KillSwitch, "Trade": Trade,
-            "BarBuilder": BarBuilder,
+            "BarBuilder": BarBuilder, "StrategyEngine": StrategyEngine, "Regime": Regime,
+            "StressMonitor": StressMonitor, "RiskState": RiskState,
         },
         WAITING,
     )
@@ -82,14 +88,19 @@ def lane(system: TradingSystem) -> Callable[[Event], None] | None:
         return None
     gate, router, engine = system.gate, system.router, system.engine
     regime = engine.regime
+    if (type(engine), type(regime), type(regime.monitor), type(gate.state)) != (
+        StrategyEngine, Regime, StressMonitor, RiskState
+    ):
+        return None  # the twin reads these classes' slots
     market_lane: Callable[[Event], None] = _C.MarketDataLane(
         system=vars(system), rest=system._quote_rest, arm=system._arm_snapshot,
         markets=gate.state.markets, history=gate.portfolio.history,
         kill_switch=gate.kill_switch, sip=router.book._sip, lines=router.book._lines,
         parents=router._by_instrument, now_ns=system.loop.now_ns,
-        stress=regime.monitor.instruments, hooks=engine._listeners, engine=vars(engine),
-        monitor=vars(regime.monitor), regime=vars(regime), state=vars(gate.state),
-        trade_rest=system._trade_rest, other=system._market_data,
-        last_trade_id=system._last_trade_id, algos=engine._algos, engine_obj=engine,
+        stress=regime.monitor.instruments, quote_hooks=engine._quote_hooks,
+        trade_hooks=engine._trade_hooks, engine=engine, monitor=regime.monitor,
+        regime=regime, state=gate.state, trade_rest=system._trade_rest,
+        other=system._market_data, last_trade_id=system._last_trade_id, algos=engine._algos,
+        volume_quiet=engine._volume_quiet,
     )
     return market_lane

@@ -50,6 +50,8 @@ from flashguard.system.strategy.regime import RegimeParams, regime_params
 
 NS_PER_SECOND = 1_000_000_000
 MICROS = 1_000_000
+_HALTED = StrategyMode.HALTED  # an enum member read from its class costs a descriptor call
+_REDUCING = StrategyMode.REDUCING
 
 
 def _ignore(_: Event) -> None:
@@ -294,8 +296,8 @@ class TradingSystem:
         if self.gate.portfolio_reduce_only:
             return "reduce_only"
         modes = [self.gate.strategy_mode(s) for s in self.engine.strategies]
-        if StrategyMode.HALTED in modes:
+        if _HALTED in modes:
             return "halted"
-        if StrategyMode.REDUCING in modes:
+        if _REDUCING in modes:
             return "reducing"
         return "active"

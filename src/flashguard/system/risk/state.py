@@ -108,6 +108,12 @@ class View:
 
 
 class RiskState:
+    __slots__ = (
+        "by_venue_id", "equity", "exposure", "gross", "hwm", "instruments", "mark_mid",
+        "markets", "matrix", "money_version", "net", "net_pos", "orders", "sessions",
+        "strategies", "views",
+    )
+
     def __init__(self, matrix: RiskMatrix, instruments: Mapping[str, Instrument]) -> None:
         self.matrix = matrix
         self.instruments = dict(instruments)

@@ -93,7 +93,12 @@ def var_es(
 ) -> tuple[float, float]:
     """(VaR, ES) by one method: "historical", "parametric" or "ewma"."""
     if method == "historical":
-        return historical_var(pnl, var_confidence), historical_es(pnl, es_confidence)
+        # historical_var and historical_es, with one sort between them
+        _check_confidence(var_confidence)
+        x = np.sort(_series(pnl))
+        _check_confidence(es_confidence)
+        var = float(-x[tail_count(x.size, var_confidence) - 1])
+        return var, float(-x[: tail_count(x.size, es_confidence)].mean())
     if method == "parametric":
         return parametric_var(pnl, var_confidence), parametric_es(pnl, es_confidence)
     if method == "ewma":

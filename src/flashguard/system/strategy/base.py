@@ -36,7 +36,12 @@ PRESERVATION = "preservation"
 
 
 class AlgoSchedule(Protocol):
-    """A running execution algorithm: how much of its parent it has released so far."""
+    """A running execution algorithm: how much of its parent it has released so far.
+
+    A schedule may say `volume_blind = True` (a class attribute; TWAP's does): its
+    `on_volume` does nothing, and its `allowance` changes nothing and gives the same answer
+    at any time before its `next_wakeup` (at any time when that is None). The engine then
+    spares it the market's trades until its next wakeup."""
 
     def allowance(self, t_ns: int, preservation: bool) -> int:
         """Cumulative lots the router may work by t_ns (never decreasing)."""
@@ -134,6 +139,8 @@ class StrategyContext(Protocol):
 
     def working(self, strategy: Strategy, parent_id: str) -> bool: ...
 
+    def listening(self, strategy: Strategy) -> None: ...
+
 
 class StrategyWiringError(RuntimeError):
     pass
@@ -148,6 +155,9 @@ class Strategy:
 
     instruments: tuple[str, ...] = ()
     agency: bool = False
+    # whether `on_market_data` is called with quotes / with trades now (`listen`)
+    hears_quotes: bool = True
+    hears_trades: bool = True
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or type(self).__name__.lower()
@@ -197,6 +207,25 @@ class Strategy:
 
     def set_timer(self, delay_ns: int) -> None:
         self._context().set_timer(self, delay_ns)
+
+    def listen(self, *, quotes: bool | None = None, trades: bool | None = None) -> None:
+        """Say whether `on_market_data` needs quotes (trades) from now on; None leaves that
+        kind as it is. A strategy whose hook would do nothing with a quote in its present
+        state (a market maker with its quotes out waits for its timer) says so, and the
+        engine does not call it with quotes until it listens again; say it wherever that
+        state changes, so the hook hears every event it would act on. Statuses and bands are
+        always heard. A change made while an event's hooks run counts from the next hook on
+        (an earlier strategy's hook that makes this one listen again: this one hears the
+        event)."""
+        changed = False
+        if quotes is not None and quotes != self.hears_quotes:
+            self.hears_quotes = quotes
+            changed = True
+        if trades is not None and trades != self.hears_trades:
+            self.hears_trades = trades
+            changed = True
+        if changed and self._ctx is not None:
+            self._ctx.listening(self)
 
     # --- queries -----------------------------------------------------------------------------
 

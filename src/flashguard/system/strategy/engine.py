@@ -22,6 +22,7 @@ Each also re-examines the regime: any directive puts the strategy in preservatio
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from flashguard.core.events import (
@@ -61,6 +62,8 @@ DIRECTIVES = frozenset({
 
 
 UNWIND_RETRY_NS = 1_000_000_000  # an unwind that ended short of flat starts again this later
+_HALTED = StrategyMode.HALTED  # an enum member read from its class costs a descriptor call
+QUIET_FOREVER = sys.maxsize  # `_volume_quiet`: no algorithm's allowance can move again
 
 
 def _ignore(_: Event) -> None:
@@ -68,6 +71,12 @@ def _ignore(_: Event) -> None:
 
 
 class StrategyEngine:
+    __slots__ = (
+        "_algos", "_book", "_listeners", "_monitor", "_next_check", "_parents", "_quote_hooks",
+        "_reductions", "_seq", "_signal", "_stress_seen", "_trade_hooks", "_unwinds",
+        "_volume_quiet", "emit", "gate", "loop", "regime", "router", "strategies",
+    )
+
     def __init__(
         self,
         gate: RiskGate,
@@ -95,8 +104,19 @@ class StrategyEngine:
         self._monitor = self.regime.monitor
         self._book = router.book
         # instrument -> the on_market_data of each strategy that hears it and has one (a
-        # strategy without its own hears nothing: the base hook does nothing)
+        # strategy without its own hears nothing: the base hook does nothing), in the order
+        # they were added: for a status or a band (`_listeners`), a quote (`_quote_hooks`) and
+        # a trade (`_trade_hooks`). In the last two a strategy that does not listen to that
+        # kind right now (`Strategy.listen`) has None in its place: a change puts its hook
+        # back (or None) in place, so a change made by an earlier hook of the same event
+        # counts from the next hook on, as the strategy's own check inside its hook would.
         self._listeners: dict[str, list[Callable[[Event], None]]] = {}
+        self._quote_hooks: dict[str, list[Callable[[Event], None] | None]] = {}
+        self._trade_hooks: dict[str, list[Callable[[Event], None] | None]] = {}
+        # instrument -> the time before which a trade's volume changes nothing for the
+        # instrument's execution algorithms (each one `volume_blind`, before its next wakeup);
+        # absent when a trade may change something (`_quiet`)
+        self._volume_quiet: dict[str, int] = {}
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -109,6 +129,8 @@ class StrategyEngine:
         self.strategies[strategy.name] = strategy
         self._parents[strategy.name] = {}
         self._listeners.clear()
+        self._quote_hooks.clear()
+        self._trade_hooks.clear()
         self.regime.drawdown_breached(strategy.name)  # watched from now on
 
     def start(self) -> None:
@@ -156,11 +178,14 @@ class StrategyEngine:
             self._maybe_evaluate(now)
         elif now >= self._next_check or self.regime.any_new_drawdown():
             self._evaluate_all(now)
-        listeners = self._listeners.get(instrument)
+        quote = type(ev) is Quote
+        hooks = self._quote_hooks if quote else self._trade_hooks
+        listeners = hooks.get(instrument)
         if listeners is None:
-            listeners = self._listeners[instrument] = self._hearing(instrument)
+            listeners = hooks[instrument] = self._hearing_now(instrument, quote)
         for hook in listeners:
-            hook(ev)
+            if hook is not None:
+                hook(ev)
 
     def on_market_data(self, ev: Event) -> None:
         if type(ev) is Quote:
@@ -189,12 +214,32 @@ class StrategyEngine:
     def _hearing(self, instrument: str) -> list[Callable[[Event], None]]:
         """The hooks of the strategies that hear instrument's market data, in the order they
         were added. A status without an instrument is the whole venue's: everyone hears it."""
+        return [s.on_market_data for s in self._hearers(instrument)]
+
+    def _hearing_now(self, instrument: str, quote: bool) -> list[Callable[[Event], None] | None]:
+        """`_hearing` for quotes (or trades): None in the place of each strategy that does not
+        listen to them right now."""
         return [
-            s.on_market_data for s in self.strategies.values()
+            s.on_market_data if (s.hears_quotes if quote else s.hears_trades) else None
+            for s in self._hearers(instrument)
+        ]
+
+    def _hearers(self, instrument: str) -> list[Strategy]:
+        return [
+            s for s in self.strategies.values()
             if (not s.instruments or not instrument or instrument in s.instruments)
             and (type(s).on_market_data is not Strategy.on_market_data
                  or "on_market_data" in getattr(s, "__dict__", {}))
         ]
+
+    def listening(self, strategy: Strategy) -> None:
+        """The strategy changed what it listens to (`Strategy.listen`): its place in each
+        instrument's quote and trade hooks is set again, in place (the lists keep their
+        length and order, so a loop over one in progress sees the change at its place)."""
+        self._own(strategy)
+        for hooks, quote in ((self._quote_hooks, True), (self._trade_hooks, False)):
+            for instrument, listeners in hooks.items():
+                listeners[:] = self._hearing_now(instrument, quote)
 
     def on_risk_event(self, ev: Event) -> None:
         """The gate's decisions: directives are applied once the gate's call has returned."""
@@ -283,6 +328,7 @@ class StrategyEngine:
         self._parents[name][pid] = parent
         if schedule is not None:
             self._algos.setdefault(intent.instrument, {})[pid] = schedule
+            self._quiet(intent.instrument)
             self._arm(parent, schedule)
         self.router.submit(parent)
         return pid
@@ -317,7 +363,7 @@ class StrategyEngine:
         return self.regime.mode(strategy.name)
 
     def halted(self, strategy: Strategy) -> bool:
-        return self.gate.strategy_mode(strategy.name) == StrategyMode.HALTED
+        return self.gate.strategy_mode(strategy.name) == _HALTED
 
     def working(self, strategy: Strategy, parent_id: str) -> bool:
         return parent_id in self._parents.get(strategy.name, {})
@@ -340,6 +386,7 @@ class StrategyEngine:
         algos = self._algos.get(parent.instrument)
         if algos is not None:
             algos.pop(parent.id, None)
+            self._quiet(parent.instrument)
         key = (parent.strategy, parent.instrument)
         if self._reductions.get(key) == parent.id:
             del self._reductions[key]
@@ -367,11 +414,17 @@ class StrategyEngine:
         now = self.loop.now_ns()
         preservation = self.regime.mode(parent.strategy) == PRESERVATION
         self.router.set_allowance(parent.id, schedule.allowance(now, preservation))
+        self._quiet(parent.instrument)
         self._arm(parent, schedule)
 
     def _on_volume(self, instrument: str, qty: int, now: int) -> None:
+        """A trade's volume to the instrument's execution algorithms, and each one's
+        allowance now. Nothing to do while `_volume_quiet` says no allowance can move."""
         algos = self._algos.get(instrument)
         if not algos:
+            return
+        quiet = self._volume_quiet.get(instrument)
+        if quiet is not None and now < quiet:
             return
         for pid, schedule in list(algos.items()):
             schedule.on_volume(qty)
@@ -379,6 +432,29 @@ class StrategyEngine:
             if parent is not None:
                 preservation = self.regime.mode(parent.strategy) == PRESERVATION
                 self.router.set_allowance(pid, schedule.allowance(now, preservation))
+        self._quiet(instrument)
+
+    def _quiet(self, instrument: str) -> None:
+        """Set `_volume_quiet[instrument]`, after a change to its algorithms or to one's
+        schedule: when every one is `volume_blind` (its `on_volume` does nothing, and its
+        allowance moves only at or after its next wakeup), the earliest next wakeup (none:
+        QUIET_FOREVER); else none. A trade before it would change nothing (the router takes an
+        allowance that did not grow as no news), so it is not counted."""
+        until: int | None = None
+        algos = self._algos.get(instrument)
+        if algos:
+            until = QUIET_FOREVER
+            for schedule in algos.values():
+                if not getattr(schedule, "volume_blind", False):
+                    until = None
+                    break
+                t = schedule.next_wakeup()
+                if t is not None and t < until:
+                    until = t
+        if until is None:
+            self._volume_quiet.pop(instrument, None)
+        else:
+            self._volume_quiet[instrument] = until
 
     def pin_regime(self, strategy: str, mode: str | None, reason: str) -> None:
         """An operator's override: hold the strategy in `mode` ("normal" or "preservation")

@@ -33,6 +33,9 @@ NS_PER_SECOND = 1_000_000_000
 NS_PER_MS = 1_000_000
 _STRESS = StressParams()  # the [stress] table's defaults
 STRESS_STATUSES = frozenset({"halted", "paused", "auction", "limit_state"})
+_ACTIVE = StrategyMode.ACTIVE
+# the directive's reason for each mode but ACTIVE (an enum's name costs a descriptor call)
+_MODE_REASONS = {m: f"risk: strategy {m.name}" for m in StrategyMode}
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,8 @@ class StressMonitor:
     """Market stress per instrument. Times are the system's arrival times (the event loop's),
     which only move forward, not the venues' stamps, which interleave across feeds."""
 
+    __slots__ = ("_signal", "_signal_version", "instruments", "params", "version")
+
     def __init__(self, params: RegimeParams) -> None:
         self.params = params
         self.instruments: dict[str, InstrumentStress] = {}
@@ -263,6 +268,11 @@ class StressMonitor:
 
 
 class Regime:
+    __slots__ = (
+        "_dd", "_dd_money", "_dd_version", "_last_reason_t", "_pins", "_state", "_version",
+        "_watch", "gate", "modes", "monitor", "params", "watching",
+    )
+
     def __init__(self, params: RegimeParams, gate: RiskGate) -> None:
         self.params = params
         self.gate = gate
@@ -298,19 +308,23 @@ class Regime:
         return self.modes.get(strategy, NORMAL)
 
     def directive(self, strategy: str) -> str:
-        """A risk directive's reason for preservation ("" if none)."""
+        """A risk directive's reason for preservation ("" if none): the kill switch
+        (`gate.kill_engaged`), the strategy's mode (`gate.strategy_mode`), the portfolio's
+        reduce-only (`gate.portfolio_reduce_only`), a size cut (`gate.size_multiplier` below
+        1), the early drawdown trigger; read from the gate's state directly (every strategy
+        is looked at every check_ns)."""
         gate = self.gate
-        if gate.kill_engaged:
+        if gate.kill_switch.engaged:
             return "risk: kill switch engaged"
-        mode = gate.strategy_mode(strategy)
-        if mode != StrategyMode.ACTIVE:
-            return f"risk: strategy {mode.name}"
-        if gate.portfolio_reduce_only:
+        sb = gate.state.strategy(strategy)
+        mode = sb.mode
+        if mode != _ACTIVE:
+            return _MODE_REASONS.get(mode) or f"risk: strategy {mode.name}"
+        if gate.portfolio.reduce_only:
             return "risk: portfolio reduce-only"
-        if gate.size_multiplier(strategy) < 1.0:
+        if sb.size_permille / 1000 < 1.0:
             return "risk: volatility size cut"
         if self.watching and self.drawdown_breached(strategy):
-            sb = gate.state.strategy(strategy)
             return (f"drawdown {(sb.hwm - sb.equity) / 1e6:g} past "
                     f"{self.params.drawdown_fraction:g} of the reduce threshold")
         return ""
@@ -357,8 +371,8 @@ class Regime:
 
     def evaluate(self, strategy: str, t_ns: int) -> tuple[str, str] | None:
         """(new mode, reason) if the strategy switches now, else None."""
-        current = self.mode(strategy)
-        reason = self.directive(strategy) or self.stress()
+        current = self.modes.get(strategy, NORMAL)
+        reason = self.directive(strategy) or (self.monitor.signal() if self.watching else "")
         pinned = self._pins.get(strategy)
         if pinned is not None:
             # the pin decides; real reasons still count toward the calm after its release

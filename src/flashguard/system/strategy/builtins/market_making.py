@@ -58,10 +58,40 @@ class MarketMaker(Strategy):
         self.refresh_ns = refresh_ns
         self.bid_id: str | None = None
         self.ask_id: str | None = None
-        self.quoted_mid = 0  # twice the mid quoted around (0: none yet)
-        self.pulled = False
+        # its hook acts on a quote only with nothing quoted and its quotes not pulled, and
+        # never on a trade: it says so (`listen`), so the engine spares it the rest (unless
+        # a subclass has its own hook)
+        self._own_hook = type(self).on_market_data is MarketMaker.on_market_data
+        if self._own_hook:
+            self.listen(trades=False)
+        self._quoted_mid = 0  # twice the mid quoted around (0: none yet)
+        self._pulled = False
         self.preservation_since = 0
         self.exit: str | None = None
+
+    @property
+    def quoted_mid(self) -> int:
+        """Twice the mid the quotes out are around (0: none)."""
+        return self._quoted_mid
+
+    @quoted_mid.setter
+    def quoted_mid(self, mid2: int) -> None:
+        self._quoted_mid = mid2
+        self._listen()
+
+    @property
+    def pulled(self) -> bool:
+        """Its quotes are pulled (preservation): it quotes no more until back to normal."""
+        return self._pulled
+
+    @pulled.setter
+    def pulled(self, on: bool) -> None:
+        self._pulled = on
+        self._listen()
+
+    def _listen(self) -> None:
+        if self._own_hook:
+            self.listen(quotes=not self._quoted_mid and not self._pulled)
 
     # --- hooks -------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ parent, for running the algorithm alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from flashguard.system.strategy.base import PASSIVE, Intent
 from flashguard.system.strategy.builtins.algo_order import AlgoOrder
@@ -39,6 +40,9 @@ class Twap:
 
 class TwapSchedule:
     __slots__ = ("interval", "next_t", "qty", "released", "slices")
+
+    # volume is not its measure: the allowance moves only at its wakeups (AlgoSchedule)
+    volume_blind: ClassVar[bool] = True
 
     def __init__(self, spec: Twap, t_ns: int, qty: int) -> None:
         self.slices = min(spec.slices, qty)  # no empty slices
