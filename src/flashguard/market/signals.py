@@ -116,6 +116,8 @@ class Signals:
         self._mids: deque[float] = deque([float(start_price)], maxlen=_HISTORY_S + 1)
 
     def on_trade(self, trade: Trade) -> None:
+        # _cengine_tap.h (the simulation's C trade listener) computes this same arithmetic in
+        # place: change it there too (tests/market/test_trade_tap_parity.py compares them)
         qty = trade.qty
         self.last_price = trade.price
         self.second_volume += qty
