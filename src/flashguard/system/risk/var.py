@@ -42,13 +42,19 @@ def tail_count(n: int, confidence: float) -> int:
 
 def historical_var(pnl: ArrayLike, confidence: float) -> float:
     _check_confidence(confidence)
-    x = np.sort(_series(pnl))
-    return float(-x[tail_count(x.size, confidence) - 1])
+    return _var_of_sorted(np.sort(_series(pnl)), confidence)
 
 
 def historical_es(pnl: ArrayLike, confidence: float) -> float:
     _check_confidence(confidence)
-    x = np.sort(_series(pnl))
+    return _es_of_sorted(np.sort(_series(pnl)), confidence)
+
+
+def _var_of_sorted(x: NDArray[np.float64], confidence: float) -> float:
+    return float(-x[tail_count(x.size, confidence) - 1])
+
+
+def _es_of_sorted(x: NDArray[np.float64], confidence: float) -> float:
     return float(-x[: tail_count(x.size, confidence)].mean())
 
 
@@ -97,8 +103,7 @@ def var_es(
         _check_confidence(var_confidence)
         x = np.sort(_series(pnl))
         _check_confidence(es_confidence)
-        var = float(-x[tail_count(x.size, var_confidence) - 1])
-        return var, float(-x[: tail_count(x.size, es_confidence)].mean())
+        return _var_of_sorted(x, var_confidence), _es_of_sorted(x, es_confidence)
     if method == "parametric":
         return parametric_var(pnl, var_confidence), parametric_es(pnl, es_confidence)
     if method == "ewma":

@@ -372,7 +372,7 @@ class Regime:
     def evaluate(self, strategy: str, t_ns: int) -> tuple[str, str] | None:
         """(new mode, reason) if the strategy switches now, else None."""
         current = self.modes.get(strategy, NORMAL)
-        reason = self.directive(strategy) or (self.monitor.signal() if self.watching else "")
+        reason = self.directive(strategy) or self.stress()
         pinned = self._pins.get(strategy)
         if pinned is not None:
             # the pin decides; real reasons still count toward the calm after its release
